@@ -1,0 +1,152 @@
+"""``hallmark eval``: accuracy of the engine on a synthetic (or any labelled) dataset.
+
+Pairs, for each material: every genuine capture against its item's enrolment
+(genuine); against every other item's enrolment of the same material (another item
+carrying a copied serial, the zero-effort attack); and each attack capture against the
+item it imitates (copied serial, print copy, twin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import fingerprint
+from app.flows.batch import extract_all, parallel_map
+from fingerprint import Decision, Template
+from fingerprint.evaluate import OperatingPoint, acceptance, equal_error_rate, frr_at_far
+from fingerprint.params import MatchParams
+from fingerprint.synth import ManifestRow, read_manifest
+
+GENUINE = "genuine"
+OTHER_ITEM = "other_item"
+ATTACKS = ("copied_serial", "print_copy", "twin")
+IMPOSTOR_ROLES = (OTHER_ITEM, "copied_serial")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairResult:
+    probe: str
+    reference_item: str
+    material: str
+    role: str
+    score: float
+    decision: Decision
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupMetrics:
+    """Metrics of one material (or all): scores are fused log-odds."""
+
+    name: str
+    genuine_pairs: int
+    impostor_pairs: int
+    eer: float
+    eer_threshold: float
+    frr_at_far: tuple[OperatingPoint, ...]
+    frr_at_threshold: float
+    attack_acceptance: dict[str, float]
+    first_pass_success: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvalReport:
+    dataset: str
+    created: str
+    threshold: float
+    failed_images: dict[str, str]
+    groups: tuple[GroupMetrics, ...]
+    pairs: tuple[PairResult, ...] = field(repr=False)
+
+
+def evaluate_dataset(
+    dataset: Path, *, params: MatchParams = MatchParams(), workers: int | None = None
+) -> EvalReport:
+    """Fingerprint every capture of ``dataset`` (a folder with manifest.csv) and score it."""
+    rows = read_manifest(dataset / "manifest.csv")
+    templates = extract_all([dataset / r.path for r in rows], workers=workers)
+    failed = {str(p): str(t) for p, t in templates.items() if not isinstance(t, Template)}
+    usable = [r for r in rows if isinstance(templates[dataset / r.path], Template)]
+    pairs = _pairs(usable)
+
+    def score(index: int) -> PairResult:
+        probe, enrol, role = pairs[index]
+        verdict = fingerprint.match(
+            _template(templates, dataset / enrol.path),
+            _template(templates, dataset / probe.path),
+            params,
+        )
+        return PairResult(
+            probe=probe.path,
+            reference_item=enrol.item_id,
+            material=probe.material,
+            role=role,
+            score=verdict.score,
+            decision=verdict.decision,
+            features=verdict.evidence.features,
+        )
+
+    results = parallel_map(score, range(len(pairs)), label="matching", unit="pair", workers=workers)
+    by_material: dict[str, list[PairResult]] = defaultdict(list)
+    for r in results:
+        by_material[r.material].append(r)
+    groups = [_metrics(name, by_material[name], params) for name in sorted(by_material)]
+    groups.append(_metrics("overall", results, params))
+    return EvalReport(
+        dataset=str(dataset),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        threshold=params.genuine_at,
+        failed_images=failed,
+        groups=tuple(groups),
+        pairs=tuple(results),
+    )
+
+
+def _template(templates: dict[Path, Template | fingerprint.FingerprintError], p: Path) -> Template:
+    t = templates[p]
+    assert isinstance(t, Template)
+    return t
+
+
+def _pairs(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow, str]]:
+    """(probe, enrolment, role) for every pair the evaluation scores."""
+    enrol = {r.item_id: r for r in rows if r.role == "enrol"}
+    pairs = []
+    for r in rows:
+        if r.role == "enrol" or r.target_item not in enrol:
+            continue
+        pairs.append((r, enrol[r.target_item], r.role))
+        if r.role == GENUINE:
+            pairs.extend(
+                (r, other, OTHER_ITEM)
+                for other in enrol.values()
+                if other.material == r.material and other.item_id != r.item_id
+            )
+    return pairs
+
+
+def _metrics(name: str, results: list[PairResult], params: MatchParams) -> GroupMetrics:
+    def scores(*roles: str) -> np.ndarray:  # type: ignore[type-arg]
+        return np.array([r.score for r in results if r.role in roles], np.float64)
+
+    genuine, impostor = scores(GENUINE), scores(*IMPOSTOR_ROLES)
+    eer, eer_threshold = equal_error_rate(genuine, impostor)
+    decisions = [r.decision for r in results if r.role == GENUINE]
+    return GroupMetrics(
+        name=name,
+        genuine_pairs=len(genuine),
+        impostor_pairs=len(impostor),
+        eer=eer,
+        eer_threshold=eer_threshold,
+        frr_at_far=tuple(frr_at_far(genuine, impostor, far) for far in (1e-3, 1e-4)),
+        frr_at_threshold=1.0 - acceptance(genuine, params.genuine_at),
+        attack_acceptance={
+            role: acceptance(scores(role), params.genuine_at) for role in (OTHER_ITEM, *ATTACKS)
+        },
+        first_pass_success=float(np.mean([d != Decision.RETAKE for d in decisions])),
+    )

@@ -1,0 +1,82 @@
+"""What a rectified window is described by.
+
+- ORB keypoints and binary descriptors (Rublee et al. 2011, OpenCV's detector), used to
+  align two captures of the same window;
+- multi-scale uniform LBP histograms over a grid of cells (Ojala et al. 2002), the
+  texture statistics of the material;
+- the high-pass noise residual, the window minus its Gaussian blur, which carries the
+  item's own microstructure (as in camera fingerprinting, Lukáš et al. 2006).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fingerprint.lbp import lbp_histograms
+from fingerprint.params import FeatureParams
+
+RESIDUAL_UNIT = 32.0
+"""The residual is stored as int8 in units of 1/32 of its own standard deviation."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Features:
+    """Features of one (S, S) window patch.
+
+    keypoints: (N, 2) float32 patch coordinates; descriptors: (N, 32) uint8;
+    lbp: (cells, bins) uint16 histograms; residual: (S, S) int8.
+    """
+
+    keypoints: NDArray[np.float32] = field(repr=False)
+    descriptors: NDArray[np.uint8] = field(repr=False)
+    lbp: NDArray[np.uint16] = field(repr=False)
+    residual: NDArray[np.int8] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        for array in (self.keypoints, self.descriptors, self.lbp, self.residual):
+            array.flags.writeable = False
+
+
+def describe(patch: NDArray[np.uint8], p: FeatureParams = FeatureParams()) -> Features:
+    """Describe a rectified window patch (S, S) uint8."""
+    keypoints, descriptors = orb(patch, p)
+    return Features(
+        keypoints=keypoints,
+        descriptors=descriptors,
+        lbp=lbp_histograms(patch, scales=p.lbp_scales, grid=p.lbp_grid),
+        residual=residual(patch, p.residual_sigma),
+    )
+
+
+def orb(
+    patch: NDArray[np.uint8], p: FeatureParams = FeatureParams()
+) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    """ORB keypoints (N, 2) and descriptors (N, 32), strongest first."""
+    detector = cv2.ORB.create(
+        nfeatures=p.orb_features,
+        scaleFactor=1.2,
+        nlevels=4,
+        edgeThreshold=16,
+        patchSize=31,
+        fastThreshold=p.orb_fast_threshold,
+    )
+    points, descriptors = detector.detectAndCompute(patch, None)
+    if descriptors is None or not points:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+    xy = np.array([kp.pt for kp in points], dtype=np.float32).reshape(-1, 2)
+    return xy, np.ascontiguousarray(descriptors, dtype=np.uint8)
+
+
+def residual(patch: NDArray[np.uint8], sigma: float) -> NDArray[np.int8]:
+    """High-pass residual (S, S) int8: patch minus its blur, in ``RESIDUAL_UNIT`` per std."""
+    values = patch.astype(np.float32)
+    high = values - np.asarray(cv2.GaussianBlur(values, (0, 0), sigma), np.float32)
+    scale = float(np.std(high))
+    if scale < 1e-6:
+        return np.zeros(patch.shape, np.int8)
+    quantised = np.clip(np.rint(high * (RESIDUAL_UNIT / scale)), -127, 127)
+    return np.asarray(quantised, dtype=np.int8)

@@ -1,0 +1,51 @@
+"""Every tunable number of the engine, in one place.
+
+Each threshold's comment names the run that set it; re-run that command to re-derive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualityParams:
+    """Limits of an acceptable capture, on the rectified window."""
+
+    min_window_px: float = 90.0  # below ~4 px per code module the fibres are not resolved
+    min_in_view: float = 0.98
+    min_brightness: float = 35.0
+    max_clipped: float = 0.05
+    max_glare: float = 0.01
+    max_anisotropy: float = 0.6
+    min_sharpness: float = 0.05
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeatureParams:
+    """How a window becomes features."""
+
+    patch_size: int = 256
+    orb_features: int = 800
+    orb_fast_threshold: int = 8
+    residual_sigma: float = 4.0  # high-pass: patch minus its Gaussian blur at this sigma
+    lbp_scales: tuple[tuple[int, float], ...] = ((8, 1.0), (16, 2.0), (24, 3.0))
+    lbp_grid: tuple[int, int] = (4, 4)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatchParams:
+    """Matching, fusion weights and decision thresholds.
+
+    The score is the log-odds that probe and reference are the same item:
+    ``bias + Σ weight·feature`` over the features in ``match.Evidence.features``.
+    """
+
+    ratio: float = 0.85
+    ransac_px: float = 3.0
+    min_inliers: int = 8
+    max_corner_shift: float = 0.25  # of the patch side: code-rectified windows barely move
+    weights: tuple[float, ...] = (0.0, 0.0, 20.0, 0.0, 0.0)
+    bias: float = -4.0
+    genuine_at: float = 2.0
+    counterfeit_below: float = -2.0
