@@ -192,25 +192,9 @@ class MerkleTree(NodeSource):
 
     def node(self, height: int, index: int) -> bytes:
         """Hash of the complete subtree of ``2^height`` leaves at ``index`` on its level."""
-        if not 0 <= height < len(self._levels) or not 0 <= index < self.node_count(height):
+        if not 0 <= height < len(self._levels) or not 0 <= index < self.size >> height:
             raise ValueError(f"no complete subtree at height {height}, index {index}")
         return bytes(self._levels[height][index * HASH_SIZE : (index + 1) * HASH_SIZE])
-
-    def node_count(self, height: int) -> int:
-        """How many complete subtrees of ``2^height`` leaves the tree holds."""
-        return self.size >> height
-
-    def node_hashes(self, height: int, start: int, stop: int) -> bytes:
-        """Concatenated hashes of complete subtrees ``start ≤ index < stop`` at ``height``.
-
-        This is the raw material of a C2SP tile (level-``L`` tiles hold height ``8L``).
-        """
-        if not 0 <= start <= stop <= self.node_count(height):
-            raise ValueError(
-                f"subtree range [{start}, {stop}) at height {height} is outside "
-                f"[0, {self.node_count(height)})"
-            )
-        return bytes(self._levels[height][start * HASH_SIZE : stop * HASH_SIZE])
 
 
 def root_hash(leaf_hashes: Sequence[bytes]) -> bytes:

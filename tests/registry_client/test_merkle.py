@@ -341,15 +341,6 @@ def test_roots_and_proofs_read_logarithmically_many_nodes() -> None:
         assert 0 < tree.reads <= budget
 
 
-def test_node_hashes_are_tile_material() -> None:
-    tree = tree_of([bytes([i]) for i in range(20)])
-    assert tree.node_hashes(0, 0, 20) == b"".join(leaf_hash(bytes([i])) for i in range(20))
-    assert tree.node_hashes(2, 1, 3) == tree.node(2, 1) + tree.node(2, 2)
-    assert tree.node(2, 1) == ref_mth([bytes([i]) for i in range(4, 8)])
-    with pytest.raises(ValueError, match="outside"):
-        tree.node_hashes(2, 0, 6)
-
-
 @pytest.mark.parametrize(
     ("call", "message"),
     [
