@@ -6,8 +6,8 @@ release the GIL, so callers may run them from worker threads.
 
 The LBP kernel must stay bit-exact with ``skimage.feature.local_binary_pattern``: it keeps
 skimage's order of floating-point operations and compiles with :data:`EXACT_FASTMATH`
-only (``fastmath=True`` lets LLVM reassociate and contract, which changed codes for
-P=16 and P=24, see ``/work/shared/STACK.md``).
+only: full ``fastmath=True`` lets LLVM reassociate and contract, and was measured to
+change codes for P=16 and P=24.
 """
 
 from __future__ import annotations
