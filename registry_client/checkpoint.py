@@ -116,9 +116,9 @@ def open_checkpoint(
     """
     logs, witnesses = tuple(log_keys), tuple(witness_keys)
     for key in logs:
-        _check_role(key, KeyType.ED25519, "log")
+        key.check_type(KeyType.ED25519, "log")
     for key in witnesses:
-        _check_role(key, KeyType.COSIGNATURE_V1, "witness")
+        key.check_type(KeyType.COSIGNATURE_V1, "witness")
     note = Note.parse(note_text)
     verified = note.verify((*logs, *witnesses))
     by_log = [v.key for v in verified if v.key in logs]
@@ -159,10 +159,3 @@ def verify_checkpoint(
             f"want at least {quorum}"
         )
     return verified
-
-
-def _check_role(key: VerifierKey, want: KeyType, role: str) -> None:
-    if key.key_type is not want:
-        raise ValueError(
-            f"{role} key {key.reference} has type {key.key_type.name}, want {want.name}"
-        )

@@ -164,6 +164,13 @@ class VerifierKey:
         """The 32-bit key ID (signed-note §Signatures)."""
         return key_id(self.name, self.key_type, self.public_key)
 
+    def check_type(self, want: KeyType, role: str) -> None:
+        """Raise ``ValueError`` unless this key has type ``want``, as its ``role`` needs."""
+        if self.key_type is not want:
+            raise ValueError(
+                f"{role} key {self.reference} has type {self.key_type.name}, want {want.name}"
+            )
+
     @property
     def reference(self) -> str:
         """``name+hash``: how errors and records refer to this key."""

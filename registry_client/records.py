@@ -389,8 +389,9 @@ class _VKey(_Codec):
     __slots__ = ()
 
     def check(self, value: Any) -> None:
-        if not isinstance(value, VerifierKey) or value.key_type is not KeyType.ED25519:
-            raise ValueError(f"got {value!r}, want an Ed25519 VerifierKey")
+        if not isinstance(value, VerifierKey):
+            raise ValueError(f"got {value!r}, want a VerifierKey")
+        value.check_type(KeyType.ED25519, "manufacturer")
 
     def encode(self, value: Any) -> JSONValue:
         return str(value.format())

@@ -223,7 +223,7 @@ def test_key_event_rules() -> None:
     with pytest.raises(ValueError, match="cannot replace itself"):
         KeyEvent(action=KeyAction.ROTATE, key=key, previous=KeyId.of(key), time=WHEN)
     witness = SignerKey.generate("w.example", KeyType.COSIGNATURE_V1).verifier
-    with pytest.raises(ValueError, match="want an Ed25519 VerifierKey"):
+    with pytest.raises(ValueError, match="has type COSIGNATURE_V1, want ED25519"):
         KeyEvent(action=KeyAction.REGISTER, key=witness, previous=None, time=WHEN)
 
 
