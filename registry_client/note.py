@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -46,6 +47,7 @@ _ED25519_SIG_SIZE = 64
 _TIMESTAMP_SIZE = 8
 _SIGNATURE_PREFIX = "— "
 _PRIVATE_PREFIX = "PRIVATE+KEY+"
+_NAME_FORBIDDEN = re.compile(r"[\s+\x00-\x1f]")  # \s: Unicode spaces, as str.isspace
 
 
 class KeyType(IntEnum):
@@ -83,9 +85,10 @@ def check_key_name(name: str) -> None:
     """
     if not name:
         raise ValueError("key name is empty")
-    bad = [c for c in name if c.isspace() or c == "+" or c < " "]
-    if bad:
-        raise ValueError(f"key name {name!r} contains {bad[0]!r}; want no spaces, '+' or controls")
+    if bad := _NAME_FORBIDDEN.search(name):
+        raise ValueError(
+            f"key name {name!r} contains {bad.group()!r}; want no spaces, '+' or controls"
+        )
 
 
 def key_id(name: str, key_type: KeyType, public_key: bytes) -> int:

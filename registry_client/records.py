@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring
 from typing import Any, ClassVar, TypeAlias, cast
 
 import nacl.exceptions
@@ -119,7 +120,7 @@ def _canonical(value: JSONValue) -> str:
             raise ValueError(f"integer {value} is outside ±{MAX_SAFE_INTEGER}")
         return str(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return encode_basestring(value)  # json.dumps(ensure_ascii=False)'s escaping, in C
     if isinstance(value, list):
         return "[" + ",".join(_canonical(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -451,8 +452,14 @@ def _codec(codec: _Codec) -> dict[str, _Codec]:
     return {"codec": codec}
 
 
+_CODECS: dict[type[Any], dict[str, _Codec]] = {}
+
+
 def _codecs(cls: type[Any]) -> dict[str, _Codec]:
-    return {f.name: f.metadata["codec"] for f in dataclasses.fields(cls)}
+    """The codec of each field of dataclass ``cls``, in field order (memoised)."""
+    if cls not in _CODECS:
+        _CODECS[cls] = {f.name: f.metadata["codec"] for f in dataclasses.fields(cls)}
+    return _CODECS[cls]
 
 
 def _check_fields(obj: Any) -> None:
