@@ -1,0 +1,353 @@
+"""Camera simulator: a synthetic item photographed on a table.
+
+The frame is rendered in the order light travels: geometry (a pinhole camera looking at
+the tilted label), optics (defocus and motion blur), the sensor (Bayer mosaic,
+Poisson–Gaussian noise, gamma, 8-bit quantisation, demosaicing) and the JPEG encoder.
+The label is warped from an anti-aliased copy of its surface, so the same item's fine
+texture renders consistently from one capture to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from fingerprint.synth.camera import (
+    antialiased,
+    fit_in_frame,
+    local_rate,
+    pinhole,
+    point_spread,
+    project,
+    surface_corners,
+)
+from fingerprint.synth.fields import Field
+from fingerprint.synth.items import Item
+from fingerprint.synth.label import SURFACE_PX_PER_MODULE
+from fingerprint.synth.scene import Background, background, illumination
+from fingerprint.synth.sensor import add_noise, bayer_view, develop, encode_jpeg, row_pattern
+
+#: Camera pixels per code module at scale 1 (the surface is downsampled ×0.5).
+NOMINAL_PX_PER_MODULE = 8.0
+#: Reflectance of the label's white (print_label's white ink), exposed to ``exposure``.
+_WHITE = 0.93
+#: Extra room around the label for its shadow, frame pixels.
+_SHADOW_PAD_PX = 24
+
+
+class Tier(StrEnum):
+    """Capture difficulty: how far the pose, optics and sensor stray from ideal."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureParams:
+    """Everything that defines a capture, apart from the noise and background draws.
+
+    Attributes
+    ----------
+    scale : float
+        Camera pixels per module divided by 8, at the label's centre.
+    rotation_deg : float
+        In-plane rotation of the label.
+    tilt_deg, tilt_axis_deg : float
+        Angle between the label's normal and the optical axis, and the in-frame
+        direction of the axis the label is tilted about.
+    placement : tuple of float
+        Where the label sits in the room the frame leaves it, (x, y) in [0, 1].
+    defocus_px : float
+        Radius of the defocus disc, camera pixels.
+    motion_px, motion_angle_deg : float
+        Length and direction of the linear motion blur, camera pixels.
+    exposure : float
+        Sensor level of a perfect white under the mean light, fraction of full scale.
+    gradient, vignetting : float
+        Relative light change centre-to-edge and loss at the corners.
+    white_balance : tuple of float
+        Residual gain per channel, BGR.
+    photons : float
+        Photo-electrons at full scale (sets the Poisson part of the noise).
+    read_noise : float
+        Standard deviation of the signal-independent part, fraction of full scale.
+    gamma : float
+        Display gamma of the tone curve (the encoded value is ``raw ** (1 / gamma)``).
+    jpeg_quality : int
+        Quality of the JPEG encoding, 0–100.
+    background : Background
+        What the label lies on.
+    """
+
+    scale: float
+    rotation_deg: float
+    tilt_deg: float
+    tilt_axis_deg: float
+    placement: tuple[float, float]
+    defocus_px: float
+    motion_px: float
+    motion_angle_deg: float
+    exposure: float
+    gradient: float
+    vignetting: float
+    white_balance: tuple[float, float, float]
+    photons: float
+    read_noise: float
+    gamma: float
+    jpeg_quality: int
+    background: Background
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    """A synthetic camera frame with its ground truth.
+
+    Attributes
+    ----------
+    image : NDArray[np.uint8]
+        The decoded frame, BGR, shape (H, W, 3), read-only.
+    jpeg : bytes
+        The JPEG file ``image`` was decoded from.
+    homography : NDArray[np.float64]
+        Shape (3, 3): maps surface pixel coordinates to frame pixel coordinates
+        (homogeneous, pixel centres at integers), read-only.
+    tier : Tier
+        Difficulty the parameters were drawn for.
+    params : CaptureParams
+        The parameters used.
+    """
+
+    image: NDArray[np.uint8]
+    jpeg: bytes
+    homography: NDArray[np.float64]
+    tier: Tier
+    params: CaptureParams
+
+    def __post_init__(self) -> None:
+        self.image.flags.writeable = False
+        self.homography.flags.writeable = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranges:
+    """Ranges parameters are drawn from (uniformly) for one tier."""
+
+    max_tilt_deg: float
+    defocus_px: tuple[float, float]
+    motion_px: tuple[float, float]
+    gradient: tuple[float, float]
+    photons: tuple[float, float]
+    read_noise: tuple[float, float]
+    jpeg_quality: tuple[int, int]
+
+
+_TIERS = {
+    Tier.EASY: _Ranges(
+        5.0, (0.0, 0.6), (0.0, 1.0), (0.0, 0.15), (15e3, 30e3), (1e-3, 2e-3), (85, 95)
+    ),
+    Tier.MEDIUM: _Ranges(
+        15.0, (0.3, 1.2), (0.0, 2.5), (0.0, 0.35), (5e3, 15e3), (2e-3, 5e-3), (60, 95)
+    ),
+    Tier.HARD: _Ranges(
+        25.0, (0.8, 2.0), (1.0, 4.0), (0.2, 0.6), (1e3, 4e3), (5e-3, 1.2e-2), (60, 80)
+    ),
+}
+
+
+def sample_params(rng: np.random.Generator, tier: Tier) -> CaptureParams:
+    """Draw capture parameters for ``tier``: scale 0.7–1.4, any rotation, tilt up to
+    ±5° / ±15° / ±25°, blur, light, noise and JPEG quality 60–95 as the tier allows."""
+    ranges = _TIERS[tier]
+
+    def between(bounds: tuple[float, float]) -> float:
+        return float(rng.uniform(*bounds))
+
+    return CaptureParams(
+        scale=between((0.7, 1.4)),
+        rotation_deg=between((0.0, 360.0)),
+        tilt_deg=between((0.0, ranges.max_tilt_deg)),
+        tilt_axis_deg=between((0.0, 180.0)),
+        placement=(between((0.0, 1.0)), between((0.0, 1.0))),
+        defocus_px=between(ranges.defocus_px),
+        motion_px=between(ranges.motion_px),
+        motion_angle_deg=between((0.0, 180.0)),
+        exposure=between((0.65, 0.9)),
+        gradient=between(ranges.gradient),
+        vignetting=between((0.0, 0.3)),
+        white_balance=(between((0.9, 1.1)), 1.0, between((0.9, 1.1))),
+        photons=between(ranges.photons),
+        read_noise=between(ranges.read_noise),
+        gamma=between((1.8, 2.6)),
+        jpeg_quality=int(rng.integers(ranges.jpeg_quality[0], ranges.jpeg_quality[1] + 1)),
+        background=list(Background)[int(rng.integers(len(Background)))],
+    )
+
+
+def homography_for(
+    params: CaptureParams, surface_shape: tuple[int, ...], size: tuple[int, int]
+) -> tuple[NDArray[np.float64], float]:
+    """Surface→frame homography of ``params``, with the whole label in the frame.
+
+    The label is shrunk below ``params.scale`` when it would not fit a frame of ``size``
+    (width, height).
+
+    Returns
+    -------
+    homography : NDArray[np.float64]
+        Shape (3, 3).
+    scale : float
+        The scale actually used.
+    """
+    scale = params.scale
+    for _ in range(8):
+        placed = fit_in_frame(
+            pinhole(
+                magnification=scale * NOMINAL_PX_PER_MODULE / SURFACE_PX_PER_MODULE,
+                rotation_deg=params.rotation_deg,
+                tilt_deg=params.tilt_deg,
+                tilt_axis_deg=params.tilt_axis_deg,
+                surface_shape=surface_shape,
+                size=size,
+            ),
+            surface_shape=surface_shape,
+            size=size,
+            placement=params.placement,
+        )
+        if placed is not None:
+            return placed, scale
+        scale *= 0.9
+    raise ValueError(f"a {size[0]}×{size[1]} frame is too small for a label")
+
+
+@dataclass(frozen=True, slots=True)
+class _Patch:
+    """The label warped into a frame-aligned window starting at an even (x0, y0)."""
+
+    x0: int
+    y0: int
+    reflectance: Field
+    coverage: Field
+
+
+def _warp_label(
+    surface: NDArray[np.uint8], homography: NDArray[np.float64], size: tuple[int, int], pad: int
+) -> _Patch:
+    """Warp an anti-aliased ``surface`` into the frame region it covers, grown by ``pad``."""
+    width, height = size
+    corners = project(surface_corners(surface.shape), homography)
+    x0, y0 = (np.maximum(np.floor(corners.min(axis=0)) - pad, 0).astype(int) // 2) * 2
+    x1, y1 = np.minimum(2 * (np.ceil(corners.max(axis=0) + pad).astype(int) // 2), [width, height])
+    to_patch = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ homography
+    patch_size = (int(x1 - x0), int(y1 - y0))
+    centre = np.array([(surface.shape[1] - 1) / 2, (surface.shape[0] - 1) / 2])
+    source = antialiased(surface, local_rate(homography, centre))
+    reflectance = cv2.warpPerspective(source, to_patch, patch_size, flags=cv2.INTER_LINEAR)
+    ones = np.ones(surface.shape, np.float32)
+    coverage = cv2.warpPerspective(ones, to_patch, patch_size, flags=cv2.INTER_LINEAR)
+    return _Patch(int(x0), int(y0), reflectance, coverage)
+
+
+def _signal(
+    patch: _Patch,
+    shading: Field,
+    colour: NDArray[np.float32],
+    light: Field,
+    kernel: NDArray[np.float32],
+    params: CaptureParams,
+    shadow_offset: NDArray[np.float64],
+) -> Field:
+    """Expected raw sensor signal (Bayer mosaic, fraction of full scale).
+
+    The scene is the background, darkened by the label's soft shadow, with the label
+    laid over it. Only the label is sharp, so the lens blur is applied to its layer
+    ``coverage·(label − background)`` and the background is taken as already smooth.
+    """
+    height, width = patch.coverage.shape
+    ys, xs = slice(patch.y0, patch.y0 + height), slice(patch.x0, patch.x0 + width)
+    shift = np.array([[1, 0, shadow_offset[0]], [0, 1, shadow_offset[1]]])
+    cast = cv2.warpAffine(patch.coverage, shift, (width, height))
+    softness = 2 + 3 * float(np.hypot(*shadow_offset)) / 6
+    signal = shading * light
+    behind = signal[ys, xs] * (1 - np.float32(0.35) * cv2.GaussianBlur(cast, (0, 0), softness))
+    on_label = cv2.filter2D(patch.coverage * patch.reflectance, -1, kernel) * light[ys, xs]
+    under_label = cv2.filter2D(patch.coverage * behind, -1, kernel)
+
+    balance = np.asarray(params.white_balance, np.float32) * np.float32(params.exposure / _WHITE)
+    signal[ys, xs] = behind
+    bayer_view(signal)[...] *= row_pattern(colour * balance, signal.shape[1])
+    window = bayer_view(signal[ys, xs])
+    window += bayer_view(on_label) * row_pattern(balance, width)
+    window -= bayer_view(under_label) * row_pattern(colour * balance, width)
+    return signal
+
+
+def render(
+    item: Item,
+    params: CaptureParams,
+    rng: np.random.Generator,
+    *,
+    tier: Tier,
+    size: tuple[int, int] = (1280, 960),
+) -> Capture:
+    """Photograph ``item`` with the given parameters.
+
+    Parameters
+    ----------
+    item : Item
+        What is photographed.
+    params : CaptureParams
+        Pose, optics, light, sensor and encoder settings.
+    rng : numpy.random.Generator
+        Draws the background, the light's direction, the shadow and the sensor noise.
+    tier : Tier
+        Recorded in the result.
+    size : tuple of int
+        Frame (width, height) in pixels, both even.
+
+    Returns
+    -------
+    Capture
+    """
+    width, height = size
+    if width % 2 or height % 2 or min(size) < 64:
+        raise ValueError(f"frame size must be even and at least 64×64, got {width}×{height}")
+    homography, scale = homography_for(params, item.surface.shape, size)
+    shading, colour = background(rng, params.background, size)
+    light = illumination(rng, size, gradient=params.gradient, vignetting=params.vignetting)
+    kernel = point_spread(
+        defocus_px=params.defocus_px,
+        motion_px=params.motion_px,
+        motion_angle_deg=params.motion_angle_deg,
+    )
+    shadow_offset = rng.uniform(-1, 1, 2) * 6 * scale
+    patch = _warp_label(item.surface, homography, size, kernel.shape[0] // 2 + _SHADOW_PAD_PX)
+    signal = _signal(patch, shading, colour, light, kernel, params, shadow_offset)
+    raw = add_noise(signal, rng, photons=params.photons, read_noise=params.read_noise)
+    jpeg = encode_jpeg(develop(raw, gamma=params.gamma), params.jpeg_quality)
+    image = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
+    return Capture(image=image, jpeg=jpeg, homography=homography, tier=tier, params=params)
+
+
+def capture_with_truth(
+    item: Item,
+    rng: np.random.Generator,
+    tier: Tier = Tier.MEDIUM,
+    size: tuple[int, int] = (1280, 960),
+) -> Capture:
+    """Photograph ``item`` under parameters drawn for ``tier``; see :func:`render`."""
+    return render(item, sample_params(rng, tier), rng, tier=tier, size=size)
+
+
+def capture(
+    item: Item,
+    rng: np.random.Generator,
+    tier: Tier = Tier.MEDIUM,
+    size: tuple[int, int] = (1280, 960),
+) -> NDArray[np.uint8]:
+    """A camera frame of ``item``: BGR uint8, shape (size[1], size[0], 3)."""
+    return capture_with_truth(item, rng, tier, size).image
