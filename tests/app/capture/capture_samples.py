@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -30,3 +32,20 @@ def jpeg(index: int) -> bytes:
     ok, data = cv2.imencode(".jpg", synthetic_frame(index), [cv2.IMWRITE_JPEG_QUALITY, 95])
     assert ok
     return data.tobytes()
+
+
+def multipart(
+    bodies: Sequence[bytes],
+    *,
+    boundary: bytes = b"frame",
+    content_length: bool = True,
+    newline: bytes = b"\r\n",
+) -> bytes:
+    """``bodies`` framed as a ``multipart/x-mixed-replace`` stream (delimiter ``--boundary``)."""
+    out = bytearray()
+    for body in bodies:
+        out += b"--" + boundary + newline + b"Content-Type: image/jpeg" + newline
+        if content_length:
+            out += b"Content-Length: %d" % len(body) + newline
+        out += newline + body + newline
+    return bytes(out)
