@@ -1,0 +1,127 @@
+"""Crash-safe file writes and the writer's lock, for the embedded ledger.
+
+A file is written under a temporary name beside its final one, flushed to disk with
+``fsync``, renamed over the final name, and its directory is then ``fsync``\\ ed so the
+name itself survives a power cut. After a crash a final name therefore holds either
+nothing or the complete new bytes; a leftover ``*.tmp`` file is garbage for the caller
+to remove (`temp_path` names it).
+
+POSIX only: ``fcntl.flock`` and directory ``fsync`` have no Windows equivalent here
+(Windows would need ``msvcrt.locking`` and ``FlushFileBuffers`` on a file handle).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+_MAX_THREADS = 16
+"""``fsync`` waits on the disk with the GIL released; a few threads overlap the waits
+(1,000 files of 2 KB on the ext4 test VM: 0.40 s one by one, 0.18 s with 16 threads)."""
+
+
+def temp_path(path: Path) -> Path:
+    """Where `write_files` stages ``path`` before renaming it into place."""
+    return path.with_name(path.name + ".tmp")
+
+
+def write_files(files: Mapping[Path, bytes]) -> None:
+    """Durably create or replace each file with its bytes.
+
+    Each file is written to `temp_path`, ``fsync``'d and renamed over its final name;
+    then every directory that gained a name (including newly made parents) is
+    ``fsync``'d. When this returns, all the files survive a crash or power cut; if it
+    raises, each final name holds its old or its new bytes.
+    """
+    if not files:
+        return
+    directories: set[Path] = set()
+    for path in files:
+        directories.add(path.parent)
+        _make_directories(path.parent, directories)
+    _run_all(partial(_write_one, path, data) for path, data in files.items())
+    _run_all(partial(_sync_directory, d) for d in directories)
+
+
+def make_directories(directory: Path) -> None:
+    """Durably ``mkdir -p`` ``directory``: each new directory's parent is ``fsync``'d."""
+    parents: set[Path] = set()
+    _make_directories(directory, parents)
+    _run_all(partial(_sync_directory, d) for d in parents)
+
+
+def remove_files(paths: Iterable[Path]) -> None:
+    """Durably remove files (missing ones are fine), then ``fsync`` their directories."""
+    directories: set[Path] = set()
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        directories.add(path.parent)
+    _run_all(partial(_sync_directory, d) for d in directories)
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock(2)`` on ``path`` (created if missing) for the block.
+
+    The kernel drops the lock when its holder dies, so a killed writer never leaves a
+    stale lock behind. Advisory: it excludes only processes that take it too.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+def _make_directories(directory: Path, created_in: set[Path]) -> None:
+    """``mkdir -p``, noting the parent of every directory made (its entry must be synced)."""
+    if directory.is_dir():
+        return
+    _make_directories(directory.parent, created_in)
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return
+    created_in.add(directory.parent)
+
+
+def _write_one(path: Path, data: bytes) -> None:
+    staged = temp_path(path)
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(staged, path)
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _run_all(jobs: Iterable[Callable[[], None]]) -> None:
+    """Run every job, on a few threads when there are several; re-raise the first error."""
+    batch = list(jobs)
+    if len(batch) <= 1:
+        for job in batch:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=min(_MAX_THREADS, len(batch))) as pool:
+        for future in [pool.submit(job) for job in batch]:
+            future.result()

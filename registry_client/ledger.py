@@ -1,0 +1,761 @@
+"""The embedded ledger: a C2SP tiled transparency log kept in a folder.
+
+Layout (c2sp.org/tlog-tiles §Checkpoints, §Merkle Tree, §Log entries)::
+
+    DIR/checkpoint                  signed note: origin, tree size, root (tlog-checkpoint)
+    DIR/tile/<L>/<N>[.p/<W>]        hash tiles
+    DIR/tile/entries/<N>[.p/<W>]    entry bundles
+    DIR/blobs/sha256/<hh>/<hex>     blobs by SHA-256 (fingerprint templates)
+    DIR/index.sqlite                lookup keys, entry hashes, blobs → leaf index
+    DIR/lock                        flock(2) target that serialises writers
+
+Entries are opaque bytes of at most 65,535 (the bundle's uint16 length prefix): the
+ledger knows no record types. The folder can be served as is by a static web server.
+
+Appending a batch is one step under the lock and yields one new checkpoint:
+
+1. the tiles, bundles and root are computed in memory from the tree's right edge;
+2. the index commits the batch's rows, and with them the batch's extent;
+3. blobs, tiles and bundles are written durably (temp file, fsync, rename, dir fsync);
+4. the signed checkpoint is written the same way: this is the commit point;
+5. partial tiles that just became full are deleted (tlog-tiles §Partial Tiles).
+
+After a crash before step 4 the old checkpoint stands. Readers bound every lookup by its
+size, so they never see the cut-short batch; the next writer deletes its files and index
+rows (known from step 2) before appending. `Ledger.append` returns only after step 4, so
+an acknowledged entry survives a crash or power cut.
+
+References
+----------
+https://c2sp.org/tlog-tiles, https://c2sp.org/tlog-checkpoint@v1.0.0,
+https://c2sp.org/signed-note@v1.0.0; RFC 6962 §2.1 and RFC 9162 §2.1 (Merkle trees).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from registry_client._durable import (
+    exclusive_lock,
+    make_directories,
+    remove_files,
+    temp_path,
+    write_files,
+)
+from registry_client._ledger_index import LedgerIndex
+from registry_client.checkpoint import Checkpoint, open_checkpoint
+from registry_client.errors import (
+    CheckpointError,
+    ProofError,
+    RecordFormatError,
+    VerificationError,
+)
+from registry_client.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    leaf_hash,
+    root_hash,
+    verify_consistency,
+)
+from registry_client.note import KeyType, Note, SignerKey, VerifierKey
+from registry_client.tiles import (
+    MAX_ENTRY_SIZE,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    Tile,
+    TileHashes,
+    encode_index,
+    format_entry_bundle,
+    parse_entry_bundle,
+    tile_for_node,
+    tiles_for_consistency,
+    tiles_for_inclusion,
+    tiles_for_root,
+    verify_entry_bundle,
+)
+
+StrPath = str | os.PathLike[str]
+
+CHECKPOINT = "checkpoint"
+"""The checkpoint's path in the folder."""
+INDEX = "index.sqlite"
+"""The SQLite index's path in the folder."""
+LOCK = "lock"
+"""The writers' lock file's path in the folder."""
+
+_TILE_BYTES = TILE_WIDTH * HASH_SIZE
+_ENTRIES_PREFIX = "tile/entries/"
+
+
+class LedgerCorruptError(VerificationError):
+    """A file in the ledger folder is missing or disagrees with the entries or checkpoint.
+
+    ``path`` names the file, relative to the folder.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEntry:
+    """One entry to append: its bytes, the keys to find it by, and blobs to store with it.
+
+    ``keys`` are ``(kind, key)`` pairs such as ``("serial", "0123")``; ``blobs`` are stored
+    under their SHA-256 (the entry itself should name that hash: the ledger does not).
+    """
+
+    data: bytes
+    keys: Sequence[tuple[str, str]] = ()
+    blobs: Sequence[bytes] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.data) > MAX_ENTRY_SIZE:
+            raise ValueError(f"entry is {len(self.data)} bytes, want ≤ {MAX_ENTRY_SIZE}")
+        keys = tuple((kind, key) for kind, key in self.keys)
+        for kind, key in keys:
+            if not (isinstance(kind, str) and kind and isinstance(key, str) and key):
+                raise ValueError(f"index key is ({kind!r}, {key!r}), want two non-empty strings")
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "blobs", tuple(self.blobs))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditReport:
+    """What `audit` recomputed and found equal to the files: counts of each kind."""
+
+    checkpoint: Checkpoint
+    tiles: int
+    """Hash tiles compared, kept partial tiles for older checkpoints included."""
+    bundles: int
+    """Entry bundles parsed and compared, kept partial ones included."""
+    leaves: int
+    """Index rows (entry → leaf hash) compared."""
+    blobs: int
+    """Blobs read and hashed."""
+
+
+class Ledger:
+    """A tiled transparency log in a folder; writable when opened with the log's signer.
+
+    Build with `create` or `open`; use as a context manager or call `close`. Reads are
+    bounded by the checkpoint held (`checkpoint`), which `append` and `refresh` advance.
+    One object may be shared between threads; several processes may open one folder
+    (writers take turns under the folder's lock).
+    """
+
+    __slots__ = ("_append_mutex", "_index", "_log_key", "_origin", "_root", "_signer", "_state")
+
+    def __init__(
+        self,
+        root: Path,
+        index: LedgerIndex,
+        state: _State,
+        *,
+        log_key: VerifierKey,
+        signer: SignerKey | None,
+        origin: str | None,
+    ) -> None:
+        self._root = root
+        self._index = index
+        self._log_key = log_key
+        self._signer = signer
+        self._origin = origin
+        self._append_mutex = threading.Lock()
+        self._state = state
+
+    @classmethod
+    def create(cls, path: StrPath, signer: SignerKey, *, origin: str | None = None) -> Ledger:
+        """A new, empty log in ``path`` (absent or an empty directory), writable.
+
+        ``origin`` (tlog-checkpoint §Note text) defaults to the signer's key name; a
+        different one must then be passed to `open` and `audit`.
+        """
+        if signer.key_type is not KeyType.ED25519:
+            raise ValueError(f"log key type is {signer.key_type.name}, want ED25519")
+        root = Path(path)
+        if root.exists() and any(root.iterdir()):
+            raise FileExistsError(f"{root} is not empty")
+        make_directories(root)
+        LedgerIndex.create(root / INDEX).close()
+        empty = Checkpoint(origin=origin or signer.name, size=0, root_hash=EMPTY_ROOT)
+        write_files({root / CHECKPOINT: _sign(signer, empty).encode()})
+        return cls.open(root, signer, origin=origin)
+
+    @classmethod
+    def open(
+        cls, path: StrPath, key: SignerKey | VerifierKey, *, origin: str | None = None
+    ) -> Ledger:
+        """Open the log in ``path``: writable with its `SignerKey`, read-only with a vkey.
+
+        The checkpoint must verify with the key (and ``origin``, by default the key's
+        name), else `SignatureError` or `CheckpointError`. A writer first undoes any
+        batch a crash cut short.
+        """
+        root = Path(path)
+        signer = key if isinstance(key, SignerKey) else None
+        log_key = key.verifier if isinstance(key, SignerKey) else key
+        state = _verify(_read_note(root), log_key, origin)
+        index = LedgerIndex.open(root / INDEX, writable=signer is not None)
+        ledger = cls(root, index, state, log_key=log_key, signer=signer, origin=origin)
+        if signer is not None:
+            try:
+                with exclusive_lock(root / LOCK):
+                    ledger._recover()
+            except BaseException:
+                index.close()
+                raise
+        return ledger
+
+    def close(self) -> None:
+        """Close the index."""
+        self._index.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        """The ledger folder."""
+        return self._root
+
+    @property
+    def writable(self) -> bool:
+        """Whether `append` may be called (opened with the log's signer)."""
+        return self._signer is not None
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The verified checkpoint every read is bounded by."""
+        return self._state.checkpoint
+
+    @property
+    def checkpoint_note(self) -> str:
+        """That checkpoint as signed-note text, byte for byte as in the folder."""
+        return self._state.note
+
+    @property
+    def size(self) -> int:
+        """The number of entries in the log (the checkpoint's tree size)."""
+        return self.checkpoint.size
+
+    def append(self, entries: Sequence[NewEntry]) -> range:
+        """Append a batch atomically under one new checkpoint; returns its leaf indexes.
+
+        Returns after everything, checkpoint last, is on disk. If it raises, the batch
+        may or may not be in the log; the next `append` or `open` tidies up either way.
+        """
+        signer = self._signer
+        if signer is None:
+            raise ValueError("the ledger was opened with a VerifierKey; want its SignerKey")
+        if not entries:
+            raise ValueError("batch has 0 entries, want at least 1")
+        with self._append_mutex, exclusive_lock(self._root / LOCK):
+            self._adopt(_read_note(self._root))
+            self._recover()
+            state = self._state
+            old = state.checkpoint
+            edge = state.edge(self._root).copy()
+            files = edge.extend(e.data for e in entries)
+            kept = {t.path for t in tiles_for_root(old.size)}  # the partial tiles of old.size
+            files.update((p, d) for p, d in edge.partial_files().items() if p not in kept)
+            new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
+            note = _sign(signer, new)
+            blobs = self._commit_index(old.size, entries)
+            write_files({**{self._root / p: d for p, d in files.items()}, **blobs})
+            write_files({self._root / CHECKPOINT: note.encode()})
+            self._state = _State(note, new, edge)
+            self._discard_partials(old.size, new.size)
+        return range(old.size, new.size)
+
+    def refresh(self) -> Checkpoint:
+        """Adopt the folder's newest checkpoint (another process may have appended).
+
+        It must verify and extend the one held: a consistency proof from the tiles is
+        checked (RFC 9162 §2.1.4.2). Raises `CheckpointError` if the log shrank and
+        `ProofError` if the new tree does not contain the old one.
+        """
+        with self._append_mutex:
+            self._adopt(_read_note(self._root))
+        return self.checkpoint
+
+    def entry(self, index: int) -> bytes:
+        """Entry ``index``, checked against its level-0 tile hash."""
+        if not 0 <= index < self.size:
+            raise ValueError(f"leaf index is {index}, want 0 ≤ index < {self.size}")
+        return self.entries(index, index + 1)[0]
+
+    def entries(self, start: int, stop: int) -> tuple[bytes, ...]:
+        """Entries ``start`` to ``stop − 1``, each checked against its level-0 tile hash.
+
+        Raises `LedgerCorruptError` if a bundle is malformed or disagrees with its tile.
+        """
+        size = self.size
+        if not 0 <= start <= stop <= size:
+            raise ValueError(f"entry range is {start}:{stop}, want 0 ≤ start ≤ stop ≤ {size}")
+        out: list[bytes] = []
+        for n in range(start // TILE_WIDTH, -(-stop // TILE_WIDTH)):
+            tile = _published(0, n, size)
+            hashes = _read_tile(self._root, tile, size)
+            bundle = _read_tile(self._root, tile, size, entries=True)
+            try:
+                bundle_entries = verify_entry_bundle(bundle, tile, hashes)
+            except (RecordFormatError, ProofError) as exc:
+                raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
+            first = n * TILE_WIDTH
+            out.extend(bundle_entries[max(start - first, 0) : stop - first])
+        return tuple(out)
+
+    def find(self, kind: str, key: str) -> tuple[int, ...]:
+        """Leaf indexes appended under ``(kind, key)``, ascending; empty if none."""
+        return self._index.find(kind, key, self.size)
+
+    def indexes_of(self, entry: bytes) -> tuple[int, ...]:
+        """Leaf indexes holding exactly ``entry``, ascending; empty if none."""
+        return self._index.leaves_with_hash(leaf_hash(entry), self.size)
+
+    def blob(self, sha256: bytes) -> bytes:
+        """The blob with this SHA-256, stored by an entry in the log.
+
+        Raises ``LookupError`` if no entry stored it and `LedgerCorruptError` if the file
+        is missing or its hash differs.
+        """
+        if len(sha256) != HASH_SIZE:
+            raise ValueError(f"blob hash is {len(sha256)} bytes, want {HASH_SIZE}")
+        if not self._index.has_blob(sha256, self.size):
+            raise LookupError(f"no blob {sha256.hex()} in the log of size {self.size}")
+        return _read_blob(self._root, sha256)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> tuple[bytes, ...]:
+        """``PATH(index, D[0:size])`` from the tiles (RFC 9162 §2.1.3.1).
+
+        ``size`` defaults to the checkpoint's; any earlier tree size may be named.
+        """
+        view_size = self.size
+        size = view_size if size is None else size
+        if not 0 <= size <= view_size:
+            raise ValueError(f"tree size is {size}, want 0 ≤ size ≤ {view_size}")
+        if not 0 <= index < size:
+            raise ValueError(f"leaf index is {index}, want 0 ≤ index < {size}")
+        tree = self._tree(tiles_for_inclusion(index, size), size, view_size)
+        return tree.inclusion_proof(index)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
+        """``PROOF(size1, D[0:size2])`` from the tiles (RFC 9162 §2.1.4.1).
+
+        Requires ``0 < size1 ≤ size2 ≤`` the checkpoint's size (``size2`` defaults to it).
+        """
+        view_size = self.size
+        size2 = view_size if size2 is None else size2
+        if not 0 < size1 <= size2 <= view_size:
+            raise ValueError(f"sizes are {size1} → {size2}, want 0 < size1 ≤ size2 ≤ {view_size}")
+        tree = self._tree(tiles_for_consistency(size1, size2), size2, view_size)
+        return tree.consistency_proof(size1)
+
+    def read(self, path: str) -> bytes:
+        """The bytes a static server would send for ``path``, as of the checkpoint held.
+
+        ``path`` is ``checkpoint``, ``tile/<L>/<N>[.p/<W>]`` or
+        ``tile/entries/<N>[.p/<W>]``. A partial tile of any width up to the current one
+        is served, cut from the current or full tile once its own file is gone
+        (tlog-tiles §Partial Tiles). Tiles are sent as stored: clients verify them.
+        Raises ``ValueError`` for other paths and ``LookupError`` past the tree.
+        """
+        state = self._state
+        if path == CHECKPOINT:
+            return state.note.encode()
+        entries = path.startswith(_ENTRIES_PREFIX)
+        tile = Tile.from_entries_path(path) if entries else Tile.from_path(path)
+        try:
+            return _read_tile(self._root, tile, state.checkpoint.size, entries=entries)
+        except _NotInTree as exc:
+            raise LookupError(str(exc)) from exc
+
+    def _commit_index(self, start: int, entries: Sequence[NewEntry]) -> dict[Path, bytes]:
+        """Commit the batch's index rows; returns the blob files not yet on disk."""
+        blobs = [
+            (i, hashlib.sha256(b).digest(), b)
+            for i, e in enumerate(entries, start)
+            for b in e.blobs
+        ]
+        self._index.add_batch(
+            start,
+            [leaf_hash(e.data) for e in entries],
+            [(kind, key, i) for i, e in enumerate(entries, start) for kind, key in e.keys],
+            [(sha, i) for i, sha, _ in blobs],
+        )
+        paths = {self._root / _blob_path(sha): b for _, sha, b in blobs}
+        return {path: b for path, b in paths.items() if not path.exists()}
+
+    def _tree(self, tiles: Iterable[Tile], size: int, view_size: int) -> TileHashes:
+        """The tree of ``size`` over the given tiles, read as published for ``view_size``."""
+        return TileHashes(size, {t: _read_tile(self._root, t, view_size) for t in tiles})
+
+    def _adopt(self, note: bytes) -> None:
+        """Move to the checkpoint ``note`` if it differs from the one held and extends it."""
+        held = self._state
+        if note == held.note.encode():
+            return
+        state = _verify(note, self._log_key, self._origin)
+        old, new = held.checkpoint, state.checkpoint
+        if new.size < old.size:
+            raise CheckpointError(f"tree size went from {old.size} to {new.size}; want growth")
+        if old.size:
+            proof = self._tree(tiles_for_consistency(old.size, new.size), new.size, new.size)
+            verify_consistency(
+                old.size,
+                new.size,
+                proof.consistency_proof(old.size),
+                old.root_hash,
+                new.root_hash,
+            )
+        self._state = state
+
+    def _recover(self) -> None:
+        """Bring the folder back to the checkpoint, under the lock.
+
+        Undoes a batch a crash cut short (its extent is in the index), or finishes
+        deleting the partial tiles that the last batch made full.
+        """
+        size = self.size
+        indexed, previous = self._index.sizes()
+        if indexed < size:
+            raise LedgerCorruptError(f"covers {indexed} leaves, checkpoint has {size}", path=INDEX)
+        if indexed == size:
+            self._discard_partials(previous, size)
+            return
+        names = [_blob_path(sha) for sha in self._index.blobs(size)]
+        for tile in _new_tiles(size, indexed):
+            names.append(tile.path)
+            if tile.level == 0:
+                names.append(tile.entries_path)
+        doomed = [self._root / name for name in names]
+        staged = [temp_path(p) for p in (*doomed, self._root / CHECKPOINT)]
+        remove_files([*doomed, *staged])
+        self._index.truncate(size)
+
+    def _discard_partials(self, old: int, new: int) -> None:
+        """Delete the partial files of tiles that are full at ``new`` but were not at ``old``."""
+        for tile in _new_tiles(old, new):
+            if tile.is_partial:
+                continue
+            name = f"{encode_index(tile.index)}.p"
+            shutil.rmtree(self._root / "tile" / str(tile.level) / name, ignore_errors=True)
+            if tile.level == 0:
+                shutil.rmtree(self._root / "tile" / "entries" / name, ignore_errors=True)
+
+
+class _State:
+    """A verified checkpoint, its note text as on disk, and its tree's right edge.
+
+    The edge is read when a writer first needs it. A `Ledger` swaps whole states, so a
+    reader always sees a checkpoint and its note together.
+    """
+
+    __slots__ = ("_edge", "checkpoint", "note")
+
+    def __init__(self, note: str, checkpoint: Checkpoint, edge: _Edge | None = None) -> None:
+        self.note = note
+        self.checkpoint = checkpoint
+        self._edge = edge
+
+    def edge(self, root: Path) -> _Edge:
+        """The right edge, read from the partial tiles and checked against the root."""
+        if self._edge is None:
+            self._edge = _Edge.read(root, self.checkpoint)
+        return self._edge
+
+
+class _Edge:
+    """The right edge of a tiled tree: enough to append leaves and compute the root.
+
+    ``levels[L]`` holds the hashes of level ``L``'s rightmost, partial tile (empty when
+    the level ends on a full tile); ``entries`` holds the partial entry bundle. A full
+    tile's subtree hash joins the level above (tlog-tiles §Merkle Tree); the partial
+    tiles are exactly the ones the root is computed from.
+    """
+
+    __slots__ = ("entries", "levels", "size")
+
+    def __init__(self, size: int, levels: list[bytearray], entries: list[bytes]) -> None:
+        self.size = size
+        self.levels = levels
+        self.entries = entries
+
+    @classmethod
+    def read(cls, root: Path, checkpoint: Checkpoint) -> _Edge:
+        """The edge of the tree ``checkpoint`` commits to, from its partial tiles."""
+        size = checkpoint.size
+        partial = {t.level: _read_tile(root, t, size) for t in tiles_for_root(size)}
+        depth = max(partial, default=-1) + 1
+        levels = [bytearray(partial.get(level, b"")) for level in range(depth)]
+        entries: list[bytes] = []
+        if size % TILE_WIDTH:
+            tile = _published(0, size // TILE_WIDTH, size)
+            bundle = _read_tile(root, tile, size, entries=True)
+            try:
+                entries = list(verify_entry_bundle(bundle, tile, partial[0]))
+            except (RecordFormatError, ProofError) as exc:
+                raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
+        edge = cls(size, levels, entries)
+        calculated = edge.root()
+        if calculated != checkpoint.root_hash:
+            raise LedgerCorruptError(
+                f"partial tiles give root {calculated.hex()}, "
+                f"checkpoint says {checkpoint.root_hash.hex()}",
+                path=CHECKPOINT,
+            )
+        return edge
+
+    def copy(self) -> _Edge:
+        """An independent copy, to extend without touching this one."""
+        return _Edge(self.size, [bytearray(row) for row in self.levels], list(self.entries))
+
+    def extend(self, entries: Iterable[bytes]) -> dict[str, bytes]:
+        """Append entries; returns the full tiles and bundles they complete, by path."""
+        done: dict[str, bytes] = {}
+        for entry in entries:
+            self.entries.append(entry)
+            self.size += 1
+            node, level = leaf_hash(entry), 0
+            while True:
+                if level == len(self.levels):
+                    self.levels.append(bytearray())
+                row = self.levels[level]
+                row += node
+                if len(row) < _TILE_BYTES:
+                    break
+                tile = Tile(level=level, index=(self.size >> (TILE_HEIGHT * (level + 1))) - 1)
+                data = done[tile.path] = bytes(row)
+                if level == 0:
+                    done[tile.entries_path] = format_entry_bundle(self.entries)
+                    self.entries.clear()
+                row.clear()
+                node = root_hash(
+                    [data[i : i + HASH_SIZE] for i in range(0, _TILE_BYTES, HASH_SIZE)]
+                )
+                level += 1
+        return done
+
+    def partial_tiles(self) -> dict[Tile, bytes]:
+        """The rightmost partial tile of each level that has one."""
+        return {
+            Tile(
+                level=level,
+                index=self.size >> (TILE_HEIGHT * (level + 1)),
+                width=len(row) // HASH_SIZE,
+            ): bytes(row)
+            for level, row in enumerate(self.levels)
+            if row
+        }
+
+    def partial_files(self) -> dict[str, bytes]:
+        """The partial tiles and the partial entry bundle, by path."""
+        files = {tile.path: data for tile, data in self.partial_tiles().items()}
+        if self.entries:
+            tile = Tile(level=0, index=self.size // TILE_WIDTH, width=len(self.entries))
+            files[tile.entries_path] = format_entry_bundle(self.entries)
+        return files
+
+    def root(self) -> bytes:
+        """``MTH(D[0:size])``, from the partial tiles alone."""
+        return TileHashes(self.size, self.partial_tiles()).root()
+
+
+def audit(path: StrPath, log_key: VerifierKey, *, origin: str | None = None) -> AuditReport:
+    """Recompute every tile and the root from the entries and compare with the folder.
+
+    Checks the checkpoint's signature; every entry bundle and hash tile of its tree,
+    including partial tiles kept for older checkpoints; the root; the index's entry
+    hashes; and every blob's SHA-256. Raises `SignatureError` or `CheckpointError` for
+    the checkpoint and `LedgerCorruptError`, naming the file, for anything else. Only
+    reads: a batch a crash cut short is ignored, and a writer may append meanwhile.
+    """
+    root = Path(path)
+    checkpoint = _verify(_read_note(root), log_key, origin).checkpoint
+    size = checkpoint.size
+    edge = _Edge(0, [], [])
+    compared: list[str] = []
+    with closing(LedgerIndex.open(root / INDEX, writable=False)) as index:
+        for n in range(-(-size // TILE_WIDTH)):
+            tile = _published(0, n, size)
+            entries = _parse_bundle(_read_tile(root, tile, size, entries=True), tile)
+            stored = index.leaf_hashes(n * TILE_WIDTH, n * TILE_WIDTH + tile.width)
+            if stored != b"".join(leaf_hash(e) for e in entries):
+                raise LedgerCorruptError(f"leaf hashes of {tile.entries_path} differ", path=INDEX)
+            compared += _compare(root, edge.extend(entries), size)
+        blobs = index.blobs(0, size)
+    compared += _compare(root, edge.partial_files(), size)
+    calculated = edge.root()
+    if calculated != checkpoint.root_hash:
+        raise LedgerCorruptError(
+            f"entries give root {calculated.hex()}, want {checkpoint.root_hash.hex()}",
+            path=CHECKPOINT,
+        )
+    compared += _compare_kept_partials(root, edge)
+    for sha in blobs:
+        _read_blob(root, sha)
+    bundles = sum(name.startswith(_ENTRIES_PREFIX) for name in compared)
+    return AuditReport(
+        checkpoint=checkpoint,
+        tiles=len(compared) - bundles,
+        bundles=bundles,
+        leaves=size,
+        blobs=len(blobs),
+    )
+
+
+class _NotInTree(ValueError):
+    """A tile path names hashes past the tree of the checkpoint held."""
+
+
+def _published(level: int, index: int, size: int) -> Tile:
+    """Tile ``index`` of ``level`` as published for a tree of ``size`` (full or partial)."""
+    try:
+        return tile_for_node(TILE_HEIGHT * level, index * TILE_WIDTH, size)
+    except ValueError as exc:
+        raise _NotInTree(f"tile {index} of level {level} is past a tree of size {size}") from exc
+
+
+def _read_tile(root: Path, tile: Tile, size: int, *, entries: bool = False) -> bytes:
+    """The bytes of ``tile`` (or its entry bundle) in the tree of ``size``.
+
+    Read from the file published for ``size``, or from the full tile once a newer
+    checkpoint has made that partial tile full and its file is gone; cut to
+    ``tile.width`` when narrower. Raises `_NotInTree` past the tree.
+    """
+    published = _published(tile.level, tile.index, size)
+    if tile.width > published.width:
+        raise _NotInTree(f"{tile.path} is wider than the {published.width} hashes of {size}")
+    candidates = [published]
+    if published.is_partial:
+        candidates.append(Tile(level=tile.level, index=tile.index))
+    for candidate in candidates:
+        name = candidate.entries_path if entries else candidate.path
+        try:
+            data = (root / name).read_bytes()
+        except FileNotFoundError:
+            continue
+        if candidate.width == tile.width:
+            return data
+        if entries:
+            return format_entry_bundle(_parse_bundle(data, candidate)[: tile.width])
+        if len(data) != candidate.width * HASH_SIZE:
+            raise LedgerCorruptError(
+                f"{len(data)} bytes, want {candidate.width * HASH_SIZE}", path=name
+            )
+        return data[: tile.width * HASH_SIZE]
+    missing = published.entries_path if entries else published.path
+    raise LedgerCorruptError("file is missing", path=missing)
+
+
+def _parse_bundle(data: bytes, tile: Tile) -> tuple[bytes, ...]:
+    try:
+        return parse_entry_bundle(data, tile)
+    except RecordFormatError as exc:
+        raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
+
+
+def _compare(root: Path, files: dict[str, bytes], size: int) -> list[str]:
+    """Check the folder serves each file's bytes for the tree of ``size``; returns the names."""
+    for name, want in files.items():
+        entries = name.startswith(_ENTRIES_PREFIX)
+        tile = Tile.from_entries_path(name) if entries else Tile.from_path(name)
+        got = _read_tile(root, tile, size, entries=entries)
+        if got != want:
+            raise LedgerCorruptError(
+                f"{len(got)} bytes differ from the {len(want)} the entries give", path=name
+            )
+    return list(files)
+
+
+def _compare_kept_partials(root: Path, edge: _Edge) -> list[str]:
+    """Check the partial tiles kept for older checkpoints are prefixes of the current ones.
+
+    Files wider than the current tile belong to a batch a crash cut short: skipped.
+    """
+    compared: list[str] = []
+    for name, data in edge.partial_files().items():
+        entries = name.startswith(_ENTRIES_PREFIX)
+        current = Tile.from_entries_path(name) if entries else Tile.from_path(name)
+        try:
+            widths = [int(f.name) for f in (root / name).parent.iterdir() if f.name.isdigit()]
+        except FileNotFoundError:  # a writer has since filled the tile and dropped its partials
+            continue
+        for width in sorted(w for w in widths if 0 < w < current.width):
+            kept = Tile(level=current.level, index=current.index, width=width)
+            if entries:
+                kept_name = kept.entries_path
+                want = format_entry_bundle(parse_entry_bundle(data, current)[:width])
+            else:
+                kept_name, want = kept.path, data[: width * HASH_SIZE]
+            if (root / kept_name).read_bytes() != want:
+                raise LedgerCorruptError(
+                    "differs from a prefix of the current tile", path=kept_name
+                )
+            compared.append(kept_name)
+    return compared
+
+
+def _new_tiles(old: int, new: int) -> Iterator[Tile]:
+    """Tiles published for tree size ``new`` but not for ``old ≤ new``."""
+    level = 0
+    while new >> (TILE_HEIGHT * level):
+        shift = TILE_HEIGHT * (level + 1)
+        for n in range(old >> shift, new >> shift):
+            yield Tile(level=level, index=n)
+        width = (new >> (TILE_HEIGHT * level)) % TILE_WIDTH
+        if width and old >> (TILE_HEIGHT * level) != new >> (TILE_HEIGHT * level):
+            yield Tile(level=level, index=new >> shift, width=width)
+        level += 1
+
+
+def _blob_path(sha256: bytes) -> str:
+    digest = sha256.hex()
+    return f"blobs/sha256/{digest[:2]}/{digest}"
+
+
+def _read_blob(root: Path, sha256: bytes) -> bytes:
+    name = _blob_path(sha256)
+    try:
+        data = (root / name).read_bytes()
+    except FileNotFoundError as exc:
+        raise LedgerCorruptError("blob is missing", path=name) from exc
+    calculated = hashlib.sha256(data).digest()
+    if calculated != sha256:
+        raise LedgerCorruptError(f"blob hashes to {calculated.hex()}", path=name)
+    return data
+
+
+def _read_note(root: Path) -> bytes:
+    try:
+        return (root / CHECKPOINT).read_bytes()
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"no ledger in {root}: {CHECKPOINT} is missing") from exc
+
+
+def _verify(note: bytes, log_key: VerifierKey, origin: str | None) -> _State:
+    verified = open_checkpoint(note, (log_key,), origin=origin)
+    return _State(note.decode(), verified.checkpoint)
+
+
+def _sign(signer: SignerKey, checkpoint: Checkpoint) -> str:
+    text = checkpoint.format()
+    return Note(text=text, signatures=(signer.sign(text),)).format()
