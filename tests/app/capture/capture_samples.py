@@ -49,3 +49,16 @@ def multipart(
             out += b"Content-Length: %d" % len(body) + newline
         out += newline + body + newline
     return bytes(out)
+
+
+class FakeClock:
+    """A clock the test moves by hand: expiry and rate limits without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -79,7 +79,9 @@ class _Camera(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def camera_url() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Camera)
-    thread = threading.Thread(target=server.serve_forever, name="test-camera")
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="test-camera"
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
