@@ -1,0 +1,1 @@
+"""Hallmark registry: the HTTP service over the ledger."""
