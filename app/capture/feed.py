@@ -1,0 +1,156 @@
+"""``FrameFeed``: frames from any ``FrameSource`` to the UI thread, as Qt signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.capture.errors import CaptureError, FrameRejected, StreamEnded
+from app.capture.source import Frame, FrameSource
+
+log = logging.getLogger(__name__)
+
+
+class FrameFeed(QObject):
+    """Reads a source on a worker thread and emits its frames on the UI thread.
+
+    ``frame`` carries a ``Frame``; ``failed`` an error (a ``FrameRejected`` while reading
+    goes on, anything else just before the end); ``finished`` comes last, once the source
+    has ended or been stopped and is closed. With ``drop_stale`` (a live view), a frame
+    the UI has not taken yet is replaced by a newer one, so the view never lags; without
+    it (a folder to import, photos from the phone) the worker waits for the UI to take
+    each frame, and none is lost.
+
+    The source is opened by ``start`` on the calling thread, so a missing device raises
+    there; it is read and closed on the worker. Stop the feed and let ``finished``
+    arrive (or ``wait``) before deleting it.
+    """
+
+    frame = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+    _worker_arrived = Signal()
+    _worker_failed = Signal(object)
+    _worker_ended = Signal()
+
+    def __init__(
+        self,
+        source: FrameSource,
+        *,
+        drop_stale: bool = True,
+        poll_interval: float = 0.1,
+        parent: QObject | None = None,
+    ) -> None:
+        """``poll_interval`` bounds how long ``stop`` takes to be noticed, in seconds."""
+        super().__init__(parent)
+        self._source = source
+        self._drop_stale = drop_stale
+        self._poll_interval = poll_interval
+        self._lock = threading.Lock()
+        self._latest: Frame | None = None
+        self._dropped = 0
+        self._consumed = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._worker_arrived.connect(self._deliver)
+        self._worker_failed.connect(self._report)
+        self._worker_ended.connect(self._on_worker_ended)
+
+    @property
+    def running(self) -> bool:
+        """From ``start`` until just before ``finished`` is emitted."""
+        return self._thread is not None
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced by newer ones before the UI took them (``drop_stale`` only)."""
+        with self._lock:
+            return self._dropped
+
+    def start(self) -> None:
+        """Open the source here and start reading it on a worker thread.
+
+        Raises the source's ``CaptureError`` (e.g. ``SourceNotFound``) from ``open``.
+        """
+        if self._thread is not None:
+            raise RuntimeError("FrameFeed is already running")
+        self._source.open()
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"feed {self._source.describe()}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the worker to stop; ``finished`` follows within about ``poll_interval``."""
+        self._stop.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the worker has ended (for shutdown); ``True`` if it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _run(self) -> None:
+        try:
+            try:
+                self._read_until_stopped()
+            finally:
+                self._source.close()
+        except Exception as exc:  # the worker boundary: every error reaches the UI thread
+            if not isinstance(exc, CaptureError):
+                log.exception("reading %s failed", self._source.describe())
+            self._worker_failed.emit(exc)
+        finally:
+            self._worker_ended.emit()
+
+    def _read_until_stopped(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._source.read(self._poll_interval)
+            except StreamEnded:
+                return
+            except FrameRejected as exc:
+                self._worker_failed.emit(exc)
+                continue
+            if frame is not None:
+                self._post(frame)
+
+    def _post(self, frame: Frame) -> None:
+        """Hand ``frame`` to the UI thread, notifying it only if it has nothing pending."""
+        with self._lock:
+            notify = self._latest is None
+            if not notify:
+                self._dropped += 1
+            self._latest = frame
+            self._consumed.clear()
+        if notify:
+            self._worker_arrived.emit()
+        if not self._drop_stale:
+            while not self._consumed.wait(self._poll_interval):
+                if self._stop.is_set():
+                    return
+
+    @Slot()
+    def _deliver(self) -> None:
+        with self._lock:
+            frame, self._latest = self._latest, None
+        self._consumed.set()
+        if frame is not None:
+            self.frame.emit(frame)
+
+    @Slot(object)
+    def _report(self, error: Exception) -> None:
+        self.failed.emit(error)
+
+    @Slot()
+    def _on_worker_ended(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.finished.emit()
