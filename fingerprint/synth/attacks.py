@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,6 +28,9 @@ from fingerprint.synth.materials import texture
 TWIN_CUTOFF_SIGMA = 8 * np.sqrt(np.log(2) / 2) / np.pi
 #: Assumed display gamma the counterfeiter undoes on their photograph.
 _ASSUMED_GAMMA = 2.2
+#: Reflectance of the copier's stock and one-pass transmittance of its toner.
+_STOCK = 0.9
+_INK_TRANSMITTANCE = 0.3
 
 
 def copied_serial(target: Item, rng: np.random.Generator) -> Item:
@@ -56,7 +61,8 @@ def twin(target: Item, rng: np.random.Generator) -> Item:
 def _photograph(target: Item, rng: np.random.Generator) -> Field:
     """The counterfeiter's estimate of ``target``'s reflectance, at surface resolution.
 
-    A close, sharp, evenly lit photograph (about 11–16 px per module, JPEG quality 95)
+    A close, sharp, evenly lit photograph (about 11–16 px per module, flat tone curve,
+    JPEG quality 95)
     is warped back onto the surface grid (with a registration error of up to a pixel),
     linearised with an assumed gamma of 2.2 and scaled so the label's white is 0.93.
     """
@@ -69,6 +75,7 @@ def _photograph(target: Item, rng: np.random.Generator) -> Field:
         motion_px=float(rng.uniform(0.0, 0.3)),
         gradient=float(rng.uniform(0.0, 0.05)),
         vignetting=0.0,
+        contrast=0.0,
         photons=30e3,
         read_noise=1e-3,
         jpeg_quality=95,
@@ -87,26 +94,94 @@ def _photograph(target: Item, rng: np.random.Generator) -> Field:
     return as_field(np.clip(rectified * np.float32(0.93 / white), 0, 1))
 
 
-def _coverage_for(reflectance: Field) -> Field:
-    """Halftone coverage the copier asks for to reproduce ``reflectance``.
+@dataclass(frozen=True, slots=True)
+class _Printer:
+    """The copier's halftone printer: addressing grid, screen and ink behaviour."""
 
-    Inverts the Yule–Nielsen law ``R^(1/n) = a·R_ink^(1/n) + (1 − a)·R_paper^(1/n)`` with
-    ``n = 2`` for the copier's stock and ink, and backs off the expected mechanical gain.
+    pitch: float  # printer pixel, in surface pixels
+    cell: float  # screen pitch, in printer pixels
+    angle_deg: float
+    phase: tuple[float, float]
+    tone_noise: float  # per-dot density jitter
+    spread_px: float  # ink spread, surface pixels
+    roughness: float  # edge raggedness
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> _Printer:
+        pitch = float(rng.uniform(1.0, 1.6))
+        return cls(
+            pitch=pitch,
+            cell=float(rng.uniform(3.0, 6.0)) / pitch,
+            angle_deg=float(rng.uniform(0, 90)),
+            phase=(float(rng.random()), float(rng.random())),
+            tone_noise=float(rng.uniform(0.01, 0.03)),
+            spread_px=float(rng.uniform(0.5, 1.0)),
+            roughness=float(rng.uniform(0.03, 0.07)),
+        )
+
+    def grid(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """(width, height) of the printer grid covering a surface of ``shape``."""
+        return round(shape[1] / self.pitch), round(shape[0] / self.pitch)
+
+    def coverage(self, darkness: Field, rng: np.random.Generator, shape: tuple[int, int]) -> Field:
+        """Ink coverage on a surface of ``shape`` for ``darkness`` on the printer grid."""
+        jittered = darkness + np.float32(self.tone_noise) * gaussian_field(rng, darkness.shape, 0.7)
+        screen = clustered_dot_screen(
+            darkness.shape, cell_px=self.cell, angle_deg=self.angle_deg, phase=self.phase
+        )
+        dots = cv2.resize(
+            halftone(jittered, screen, cell_px=self.cell),
+            (shape[1], shape[0]),
+            interpolation=cv2.INTER_LINEAR,
+        )
+        return spread(
+            dots, rng, sigma=self.spread_px, gain=2.0, roughness=self.roughness, threshold=0.45
+        )
+
+
+def _print(printer: _Printer, darkness: Field, stock: Field, rng: np.random.Generator) -> Field:
+    """Reflectance of ``stock`` printed by ``printer`` with ``darkness`` (printer grid)."""
+    coverage = printer.coverage(darkness, rng, stock.shape)
+    return apply_ink(stock, coverage, transmittance=_INK_TRANSMITTANCE, scatter_px=2.0)
+
+
+def _linearised(printer: _Printer, rng: np.random.Generator) -> Callable[[Field], Field]:
+    """The darkness to send ``printer`` for a wanted reflectance, from a printed step wedge.
+
+    Like a real copier's calibration, a wedge of flat tones is printed on plain stock,
+    its reflectance measured, and the measured curve inverted by interpolation; this
+    absorbs the mechanical (ink spread) and optical (Yule–Nielsen) dot gain.
     """
-    paper, solid, root = 0.9, 0.9 * 0.3**2, 0.5
-    wanted = np.clip(reflectance, solid, paper) ** np.float32(root)
-    coverage = (paper**root - wanted) / np.float32(paper**root - solid**root)
-    return np.asarray(coverage * np.float32(0.85), dtype=np.float32)
+    levels = np.linspace(0.0, 1.0, 17, dtype=np.float32)
+    patch = 32
+    wedge = np.repeat(levels, patch)[None, :].repeat(patch, axis=0)
+    surface_shape = (round(patch * printer.pitch), round(wedge.shape[1] * printer.pitch))
+    printed = _print(printer, wedge, np.full(surface_shape, _STOCK, np.float32), rng)
+    columns = printed.mean(axis=0)
+    step = surface_shape[1] / len(levels)
+    measured = np.array(
+        [
+            columns[int((k + 0.25) * step) : int((k + 0.75) * step)].mean()
+            for k in range(len(levels))
+        ]
+    )
+    order = np.argsort(measured)
+
+    def darkness_for(reflectance: Field) -> Field:
+        return as_field(np.interp(reflectance, measured[order], levels[order]))
+
+    return darkness_for
 
 
 def print_copy(target: Item, rng: np.random.Generator) -> Item:
     """``target``'s label photographed, halftoned and printed on the copier's own stock.
 
     The photograph (see ``_photograph``) is resampled to the printer's grid (pitch
-    1–1.6 surface px), screened with a clustered-dot halftone (cell 3–6 surface px, any
+    1–1.6 surface px), tone-corrected with the printer's calibration (see
+    ``_linearised``), screened with a clustered-dot halftone (cell 3–6 surface px, any
     angle), printed with mechanical and optical dot gain on a stock with its own noise,
     and the code, frame and text are reprinted cleanly over it: the original's fine
-    texture is lost, its coarse structure kept.
+    texture is lost, its coarse structure and tones kept.
 
     References
     ----------
@@ -115,34 +190,13 @@ def print_copy(target: Item, rng: np.random.Generator) -> Item:
     on halftone reproduction", TAGA Proceedings, 1951.
     """
     reflectance = _photograph(target, rng)
-    height, width = SURFACE_SHAPE
-    pitch = float(rng.uniform(1.0, 1.6))
-    grid = (round(width / pitch), round(height / pitch))
-    darkness = _coverage_for(cv2.resize(reflectance, grid, interpolation=cv2.INTER_AREA))
-    darkness += np.float32(rng.uniform(0.01, 0.03)) * gaussian_field(rng, darkness.shape, 0.7)
-    cell = float(rng.uniform(3.0, 6.0)) / pitch
-    screen = clustered_dot_screen(
-        darkness.shape,
-        cell_px=cell,
-        angle_deg=float(rng.uniform(0, 90)),
-        phase=(float(rng.random()), float(rng.random())),
-    )
-    dots = cv2.resize(
-        halftone(darkness, screen, cell_px=cell), (width, height), interpolation=cv2.INTER_LINEAR
-    )
-    coverage = spread(
-        dots,
-        rng,
-        sigma=float(rng.uniform(0.5, 1.0)),
-        gain=2.0,
-        roughness=float(rng.uniform(0.03, 0.07)),
-        threshold=0.25,
-    )
-    stock = np.float32(0.9) + np.float32(0.015) * gaussian_field(rng, SURFACE_SHAPE, 1.0)
+    printer = _Printer.draw(rng)
+    wanted = cv2.resize(reflectance, printer.grid(SURFACE_SHAPE), interpolation=cv2.INTER_AREA)
+    darkness = _linearised(printer, rng)(as_field(wanted))
+    stock = np.float32(_STOCK) + np.float32(0.015) * gaussian_field(rng, SURFACE_SHAPE, 1.0)
     stock += np.float32(0.01) * gaussian_field(rng, SURFACE_SHAPE, 10.0)
-    printed = apply_ink(stock, coverage, transmittance=0.3, scatter_px=2.0)
     return dataclasses.replace(
         target,
         item_id=f"{target.item_id}~print_copy",
-        surface=print_label(printed, target.gs1, rng),
+        surface=print_label(_print(printer, darkness, stock, rng), target.gs1, rng),
     )

@@ -78,6 +78,8 @@ class CaptureParams:
         Standard deviation of the signal-independent part, fraction of full scale.
     gamma : float
         Display gamma of the tone curve (the encoded value is ``raw ** (1 / gamma)``).
+    contrast : float
+        Weight of the S-shaped contrast curve blended into the tone curve, 0–1.
     jpeg_quality : int
         Quality of the JPEG encoding, 0–100.
     background : Background
@@ -99,6 +101,7 @@ class CaptureParams:
     photons: float
     read_noise: float
     gamma: float
+    contrast: float
     jpeg_quality: int
     background: Background
 
@@ -183,6 +186,7 @@ def sample_params(rng: np.random.Generator, tier: Tier) -> CaptureParams:
         photons=between(ranges.photons),
         read_noise=between(ranges.read_noise),
         gamma=between((1.8, 2.6)),
+        contrast=between((0.2, 0.6)),
         jpeg_quality=int(rng.integers(ranges.jpeg_quality[0], ranges.jpeg_quality[1] + 1)),
         background=list(Background)[int(rng.integers(len(Background)))],
     )
@@ -328,7 +332,9 @@ def render(
     patch = _warp_label(item.surface, homography, size, kernel.shape[0] // 2 + _SHADOW_PAD_PX)
     signal = _signal(patch, shading, colour, light, kernel, params, shadow_offset)
     raw = add_noise(signal, rng, photons=params.photons, read_noise=params.read_noise)
-    jpeg = encode_jpeg(develop(raw, gamma=params.gamma), params.jpeg_quality)
+    jpeg = encode_jpeg(
+        develop(raw, gamma=params.gamma, contrast=params.contrast), params.jpeg_quality
+    )
     image = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
     return Capture(image=image, jpeg=jpeg, homography=homography, tier=tier, params=params)
 

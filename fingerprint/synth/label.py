@@ -63,16 +63,13 @@ class Artwork:
         Shape (H, W): opaque white ink (the code's quiet-zone box).
     ink : NDArray[np.float32]
         Shape (H, W): black ink (code modules, window frame, human-readable line).
-    code : NDArray[np.float32]
-        Shape (H, W): the code modules alone, a subset of ``ink``.
     """
 
     white: NDArray[np.float32]
     ink: NDArray[np.float32]
-    code: NDArray[np.float32]
 
     def __post_init__(self) -> None:
-        for array in (self.white, self.ink, self.code):
+        for array in (self.white, self.ink):
             array.flags.writeable = False
 
     def footprint(self, margin_px: int) -> NDArray[np.float32]:
@@ -97,19 +94,17 @@ def _module_span(start: float, stop: float) -> slice:
     )
 
 
-@lru_cache(maxsize=64)
-def artwork(gs1: str) -> Artwork:
-    """The deterministic artwork of a label carrying ``gs1``."""
-    height, width = SURFACE_SHAPE
-    white = np.zeros(SURFACE_SHAPE, np.float32)
-    quiet = _module_span(-QUIET_ZONE_MODULES, CODE_MODULES + QUIET_ZONE_MODULES)
-    white[quiet, quiet] = 1.0
-
+def _code_coverage(gs1: str) -> NDArray[np.float32]:
+    """The DataMatrix modules of ``gs1`` at their place on the label, 1 = dark."""
     code = np.zeros(SURFACE_SHAPE, np.float32)
     modules = datamatrix_modules(gs1).astype(np.float32)
     span = _module_span(0, CODE_MODULES)
     code[span, span] = np.kron(modules, np.ones((SURFACE_PX_PER_MODULE,) * 2, np.float32))
+    return code
 
+
+def _strokes(gs1: str) -> NDArray[np.float32]:
+    """The window's frame and the human-readable line, anti-aliased, 1 = dark."""
     strokes = np.zeros(SURFACE_SHAPE, np.uint8)
     window = RegionSpec()
     frame = module_to_surface(
@@ -139,10 +134,18 @@ def artwork(gs1: str) -> Artwork:
         2,
         cv2.LINE_AA,
     )
-    if strokes[:, width - 1].any() or strokes[height - 1, :].any():
-        raise ValueError(f"artwork of {gs1!r} does not fit on the label")
-    ink = np.maximum(code, strokes.astype(np.float32) / np.float32(255.0))
-    return Artwork(white=white, ink=ink, code=code)
+    if strokes[:, -1].any() or strokes[-1, :].any():
+        raise ValueError(f"the human-readable line of {gs1!r} does not fit on the label")
+    return np.asarray(strokes, dtype=np.float32) / np.float32(255.0)
+
+
+@lru_cache(maxsize=64)
+def artwork(gs1: str) -> Artwork:
+    """The deterministic artwork of a label carrying ``gs1`` (see the module docstring)."""
+    white = np.zeros(SURFACE_SHAPE, np.float32)
+    quiet = _module_span(-QUIET_ZONE_MODULES, CODE_MODULES + QUIET_ZONE_MODULES)
+    white[quiet, quiet] = 1.0
+    return Artwork(white=white, ink=np.maximum(_code_coverage(gs1), _strokes(gs1)))
 
 
 def print_label(texture: Field, gs1: str, rng: np.random.Generator) -> NDArray[np.uint8]:

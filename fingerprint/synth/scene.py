@@ -49,19 +49,20 @@ def _upsample(coarse: Field, size: tuple[int, int]) -> Field:
 
 
 def _wood_grain(rng: np.random.Generator, shape: tuple[int, int]) -> Field:
-    """Growth rings and pores stretched along a random grain direction (coarse grid)."""
+    """Growth rings with dark latewood edges, wandering, plus streaks along the grain."""
     height, width = shape
     angle = rng.uniform(0, np.pi)
+    period = rng.uniform(6, 14)
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     across = xs * np.float32(np.sin(angle)) - ys * np.float32(np.cos(angle))
-    wobble = gaussian_field(rng, shape, 25.0) * np.float32(1.5)
-    rings = np.sin(across * np.float32(2 * np.pi / rng.uniform(8, 16)) + wobble)
-    # streaks: isotropic noise stretched 12× along the grain
-    streak = gaussian_field(rng, shape, 1.0)
+    wobble = 1.5 * gaussian_field(rng, shape, 40.0) + 0.3 * gaussian_field(rng, shape, 10.0)
+    rings = np.modf(across / np.float32(period) + wobble + np.float32(1e3))[0] ** 4
+    # streaks: isotropic noise stretched 15× along the grain
+    streak = gaussian_field(rng, shape, 0.8)
     stretch = cv2.getRotationMatrix2D((width / 2, height / 2), np.rad2deg(angle), 1.0)
-    stretch[:, :2] = stretch[:, :2] @ np.diag([1 / 12, 1.0])
+    stretch[:, :2] = stretch[:, :2] @ np.diag([1 / 15, 1.0])
     streak = cv2.warpAffine(streak, stretch, (width, height), borderMode=cv2.BORDER_REFLECT)
-    return as_field(1 + 0.12 * rings + 0.08 * streak)
+    return as_field(1 - 0.2 * rings + 0.06 * streak + 0.05 * gaussian_field(rng, shape, 30.0))
 
 
 def background(

@@ -74,8 +74,11 @@ def add_noise(
     return noise
 
 
-def develop(raw: Field, *, gamma: float) -> NDArray[np.uint8]:
-    """Clip, apply the tone curve ``raw ** (1/gamma)``, quantise to 8 bits and demosaic.
+def develop(raw: Field, *, gamma: float, contrast: float) -> NDArray[np.uint8]:
+    """Clip, apply the tone curve, quantise to 8 bits and demosaic.
+
+    The tone curve is the power law ``v = raw ** (1/gamma)`` blended, with weight
+    ``contrast``, with the S-curve ``v²(3 − 2v)`` that phone pipelines add for punch.
 
     Parameters
     ----------
@@ -88,13 +91,15 @@ def develop(raw: Field, *, gamma: float) -> NDArray[np.uint8]:
         BGR frame, shape (H, W, 3), bilinear demosaicing.
     """
     levels = np.clip(raw * np.float32(4095) + np.float32(0.5), 0, 4095).astype(np.uint16)
-    mosaic = np.take(_tone_curve(gamma), levels)
+    mosaic = np.take(_tone_curve(gamma, contrast), levels)
     return np.asarray(cv2.cvtColor(mosaic, cv2.COLOR_BayerBG2BGR))
 
 
-def _tone_curve(gamma: float) -> NDArray[np.uint8]:
+def _tone_curve(gamma: float, contrast: float) -> NDArray[np.uint8]:
     """12-bit linear → 8-bit encoded lookup table."""
-    return np.round(255 * np.linspace(0.0, 1.0, 4096) ** (1 / gamma)).astype(np.uint8)
+    encoded = np.linspace(0.0, 1.0, 4096) ** (1 / gamma)
+    punchy = encoded * encoded * (3 - 2 * encoded)
+    return np.round(255 * (encoded + contrast * (punchy - encoded))).astype(np.uint8)
 
 
 def encode_jpeg(frame: NDArray[np.uint8], quality: int) -> bytes:
