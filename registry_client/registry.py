@@ -1,0 +1,396 @@
+"""One interface over every registry: embedded ledger, HTTP server, offline bundle.
+
+`Registry` is the protocol the app talks to; `client.EmbeddedRegistry`,
+`client.HttpRegistry` and `bundle.BundleRegistry` implement it. Whatever the source,
+a lookup goes through `verify_lookup`, which trusts nothing the source says: every
+entry's inclusion proof is checked against a checkpoint that the `TrustPolicy` verified
+and that `CheckpointStore` accepted as consistent with the last one seen.
+
+Ledger entries are `SignedEnvelope` bytes. They are indexed under `entry_keys`:
+``("serial", serial)`` for product records, revocations and verification events, and
+``("key", name+hash)`` for manufacturer key events. Template blobs are stored by SHA-256.
+
+Trust (DESIGN.md §Trust): a record is accepted when (1) its manufacturer's key signed
+it, (2) that key is in the trust policy and no key event in the log revokes it, (3) it
+is included in a checkpoint signed by the log and cosigned to the policy's quorum, and
+(4) the template's SHA-256 equals the record's. The live capture matching the template
+(5) is for ``fingerprint.match``. A log proves presence, not absence: `NotRegisteredError`
+reports that the source found no entry for a serial, as that source's word.
+
+References
+----------
+https://c2sp.org/tlog-checkpoint, https://c2sp.org/tlog-tiles, RFC 9162 §2.1.3-§2.1.4.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from registry_client.checkpoint import Checkpoint, VerifiedCheckpoint
+from registry_client.errors import (
+    CheckpointError,
+    ProofError,
+    RecordFormatError,
+    RegistryError,
+    RevokedKeyError,
+    SignatureError,
+    VerificationError,
+)
+from registry_client.merkle import leaf_hash, verify_consistency, verify_inclusion
+from registry_client.note import Note
+from registry_client.policy import TrustPolicy
+from registry_client.records import (
+    KeyAction,
+    KeyEvent,
+    KeyId,
+    ProductRecord,
+    Record,
+    Revocation,
+    SignedEnvelope,
+    VerificationEvent,
+    parse_record,
+)
+
+SERIAL = "serial"
+"""Index kind of entries about one item (products, revocations, verification events)."""
+KEY = "key"
+"""Index kind of manufacturer key events, keyed by ``name+hash``."""
+
+
+class NotRegisteredError(RegistryError, LookupError):
+    """No product record for ``serial`` in the log, as far as the source can tell.
+
+    A log proves presence, not absence: this is the source's index speaking (or a
+    bundle's contents), not a proof.
+    """
+
+    def __init__(self, serial: str, *, source: str) -> None:
+        super().__init__(f"serial {serial!r} is not registered in {source}")
+        self.serial = serial
+        self.source = source
+
+
+class DuplicateSerialError(RegistryError):
+    """A product record for ``serial`` is already in the log at ``leaf_index``."""
+
+    def __init__(self, serial: str, *, leaf_index: int) -> None:
+        super().__init__(f"serial {serial!r} is already registered at leaf {leaf_index}")
+        self.serial = serial
+        self.leaf_index = leaf_index
+
+
+class TemplateMismatchError(VerificationError):
+    """The template blob does not hash to the SHA-256 its product record names."""
+
+    def __init__(self, *, expected: bytes, calculated: bytes) -> None:
+        super().__init__(f"template hashes to {calculated.hex()}, record says {expected.hex()}")
+        self.expected = expected
+        self.calculated = calculated
+
+
+class SplitViewError(CheckpointError):
+    """A checkpoint contradicts the one remembered: a rollback, fork or split view.
+
+    ``held`` is the checkpoint remembered, ``offered`` the one refused.
+    """
+
+    def __init__(self, reason: str, *, held: Checkpoint, offered: Checkpoint) -> None:
+        super().__init__(
+            f"{reason}: held size {held.size} root {held.root_hash.hex()}, "
+            f"offered size {offered.size} root {offered.root_hash.hex()}"
+        )
+        self.held = held
+        self.offered = offered
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedRecord:
+    """A product record with everything that vouches for it, all checked.
+
+    ``template`` hashes to ``record.template_sha256``; ``envelope`` (canonical JSON) is
+    leaf ``leaf_index`` of the tree ``checkpoint`` commits to, by ``inclusion_proof``.
+    ``revocations`` are the manufacturer's withdrawals of this item, signature checked.
+    ``events`` are verification events logged for the serial: proven to be in the log,
+    but signed by device keys the trust policy does not list, so they are claims.
+    """
+
+    record: ProductRecord
+    manufacturer: KeyId
+    envelope: bytes
+    template: bytes
+    leaf_index: int
+    inclusion_proof: tuple[bytes, ...]
+    checkpoint: VerifiedCheckpoint
+    events: tuple[VerificationEvent, ...] = ()
+    revocations: tuple[Revocation, ...] = ()
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether the manufacturer has revoked this item."""
+        return bool(self.revocations)
+
+
+class Registry(Protocol):
+    """A place to register product records and look them up, verified.
+
+    Implementations never make a network call in their constructor, and an offline one
+    (a bundle) never makes one at all.
+    """
+
+    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+        """Log a manufacturer-signed `ProductRecord` and store its template; its leaf index.
+
+        Raises `SignatureError` (key not trusted), `RevokedKeyError`,
+        `DuplicateSerialError`, `RecordFormatError`, or `RegistryUnavailable`.
+        """
+        ...
+
+    def lookup(self, serial: str) -> VerifiedRecord:
+        """The verified product record for ``serial`` (see `verify_lookup`).
+
+        Raises `NotRegisteredError`, a `VerificationError` naming what failed, or
+        `RegistryUnavailable`.
+        """
+        ...
+
+    def append_event(self, envelope: SignedEnvelope) -> int | None:
+        """Log a device-signed `VerificationEvent`; its leaf index, or ``None`` if queued."""
+        ...
+
+    def sync(self) -> int:
+        """Send the events queued while offline; the number sent."""
+        ...
+
+    def checkpoint(self) -> Checkpoint:
+        """The newest checkpoint, verified and consistent with the last one remembered."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...
+
+
+def entry_keys(record: Record) -> tuple[tuple[str, str], ...]:
+    """The ``(kind, key)`` pairs a ledger entry holding ``record`` is indexed under."""
+    if isinstance(record, KeyEvent):
+        return ((KEY, KeyId.of(record.key).format()),)
+    return ((SERIAL, record.serial),)
+
+
+def check_product(
+    envelope: SignedEnvelope, template: bytes, policy: TrustPolicy, key_events: Sequence[bytes]
+) -> ProductRecord:
+    """The product record in ``envelope`` if a registry may accept it with ``template``.
+
+    Checks the signature by a manufacturer key in ``policy``, that none of
+    ``key_events`` (envelope bytes indexed under the key) validly revokes that key, and
+    the template's size and SHA-256. Raises `SignatureError`, `RevokedKeyError`,
+    `TemplateMismatchError` or `RecordFormatError`.
+    """
+    record = envelope.open(policy.manufacturers)
+    if not isinstance(record, ProductRecord):
+        raise RecordFormatError(f"got a {record.TYPE} record, want {ProductRecord.TYPE}")
+    _check_not_revoked(record.manufacturer, policy, key_events)
+    _check_template(record, template)
+    return record
+
+
+class ProvenLog(Protocol):
+    """What a verifier reads from an untrusted log, for a tree of a given size.
+
+    Everything it returns is checked by `verify_lookup`.
+    """
+
+    def find(self, kind: str, key: str) -> Sequence[int]:
+        """Leaf indexes indexed under ``(kind, key)``, ascending."""
+        ...
+
+    def entry(self, index: int) -> bytes:
+        """The entry at leaf ``index``."""
+        ...
+
+    def inclusion_proof(self, index: int) -> Sequence[bytes]:
+        """Leaf ``index``'s inclusion proof in the tree of the checkpoint."""
+        ...
+
+    def blob(self, sha256: bytes) -> bytes:
+        """The blob with this SHA-256; a `RegistryError` saying why if it cannot."""
+        ...
+
+
+def verify_lookup(
+    serial: str, log: ProvenLog, checkpoint: VerifiedCheckpoint, policy: TrustPolicy
+) -> VerifiedRecord:
+    """Find, prove and check the product record for ``serial`` against ``checkpoint``.
+
+    The first product record for the serial (in log order) counts: a later one is a
+    duplicate the log should have refused. Each entry used is proven included in
+    ``checkpoint`` (RFC 9162 §2.1.3.2). Raises `NotRegisteredError`, `ProofError`,
+    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError`, `RecordFormatError`.
+    """
+    size = checkpoint.checkpoint.size
+    entries = [(i, *_proven(log, i, checkpoint)) for i in log.find(SERIAL, serial) if 0 <= i < size]
+    peeked = [(i, data, proof, _peek(data)) for i, data, proof in entries]
+    products = [(i, d, p) for i, d, p, r in peeked if isinstance(r, ProductRecord)]
+    if not products:
+        raise NotRegisteredError(serial, source=f"the log of size {size}")
+    index, data, proof = products[0]
+    record = SignedEnvelope.parse(data).open(policy.manufacturers)
+    if not isinstance(record, ProductRecord) or record.serial != serial:
+        raise RecordFormatError(f"leaf {index} is not the product record of {serial!r}")
+    key_events = [
+        _proven(log, i, checkpoint)[0]
+        for i in log.find(KEY, record.manufacturer.format())
+        if 0 <= i < size
+    ]
+    _check_not_revoked(record.manufacturer, policy, key_events)
+    template = log.blob(record.template_sha256)
+    _check_template(record, template)
+    revocations = [
+        r
+        for _, d, _, peek in peeked
+        if isinstance(peek, Revocation)
+        and isinstance(r := _open_quietly(d, policy), Revocation)
+        and r.manufacturer == record.manufacturer
+    ]
+    return VerifiedRecord(
+        record=record,
+        manufacturer=record.manufacturer,
+        envelope=data,
+        template=template,
+        leaf_index=index,
+        inclusion_proof=proof,
+        checkpoint=checkpoint,
+        events=tuple(r for *_, r in peeked if isinstance(r, VerificationEvent)),
+        revocations=tuple(revocations),
+    )
+
+
+def _proven(
+    log: ProvenLog, index: int, checkpoint: VerifiedCheckpoint
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """Entry ``index`` and its inclusion proof, checked against ``checkpoint``."""
+    data = log.entry(index)
+    proof = tuple(log.inclusion_proof(index))
+    tree = checkpoint.checkpoint
+    verify_inclusion(leaf_hash(data), index, tree.size, proof, tree.root_hash)
+    return data, proof
+
+
+def _peek(data: bytes) -> Record | None:
+    """The record an entry holds, signature unchecked; ``None`` if it is not an envelope."""
+    try:
+        return parse_record(SignedEnvelope.parse(data).payload)
+    except RecordFormatError:
+        return None
+
+
+def _open_quietly(data: bytes, policy: TrustPolicy) -> Record | None:
+    """The record if a policy manufacturer validly signed it, else ``None``."""
+    try:
+        return SignedEnvelope.parse(data).open(policy.manufacturers)
+    except (RecordFormatError, SignatureError):
+        return None
+
+
+def _check_not_revoked(key: KeyId, policy: TrustPolicy, key_events: Sequence[bytes]) -> None:
+    """Raise `RevokedKeyError` if a key event signed by ``key`` itself revokes it.
+
+    Fail closed: a revoked key's records are refused whenever they were logged, since
+    a compromise may predate the revocation.
+    """
+    for data in key_events:
+        event = _open_quietly(data, policy)
+        if (
+            isinstance(event, KeyEvent)
+            and event.action is KeyAction.REVOKE
+            and KeyId.of(event.key) == key
+        ):
+            raise RevokedKeyError(key.format(), revoked_at=event.time)
+
+
+def _check_template(record: ProductRecord, template: bytes) -> None:
+    calculated = hashlib.sha256(template).digest()
+    if calculated != record.template_sha256 or len(template) != record.template_size:
+        raise TemplateMismatchError(expected=record.template_sha256, calculated=calculated)
+
+
+class CheckpointStore:
+    """The last verified checkpoint of each log, in a folder: the split-view defence.
+
+    `accept` takes a newer checkpoint only with a valid consistency proof from the one
+    held (RFC 9162 §2.1.4.2); same size with another root, a smaller tree, or a failed
+    proof raise `SplitViewError` with both checkpoints. One file per origin, written
+    atomically. Nothing is read until first used.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._mutex = threading.Lock()
+
+    def _path(self, origin: str) -> Path:
+        name = hashlib.sha256(origin.encode()).hexdigest()[:32]
+        return self._directory / f"checkpoint-{name}"
+
+    def last(self, origin: str) -> Checkpoint | None:
+        """The checkpoint remembered for ``origin``, or ``None``."""
+        try:
+            text = self._path(origin).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            checkpoint = Checkpoint.parse(Note.parse(text).text)
+        except VerificationError as exc:
+            raise CheckpointError(f"{self._path(origin)}: {exc}") from exc
+        if checkpoint.origin != origin:
+            raise CheckpointError(
+                f"{self._path(origin)} holds origin {checkpoint.origin!r}, want {origin!r}"
+            )
+        return checkpoint
+
+    def accept(
+        self,
+        verified: VerifiedCheckpoint,
+        prove: Callable[[int, int], Sequence[bytes]],
+    ) -> None:
+        """Remember ``verified`` if it extends the checkpoint held.
+
+        ``prove(size1, size2)`` fetches a consistency proof from the log; it is called
+        only when the tree grew. Raises `SplitViewError`.
+        """
+        new = verified.checkpoint
+        with self._mutex:
+            held = self.last(new.origin)
+            if held is not None:
+                _check_extends(held, new, prove)
+                if held.size == new.size:
+                    return
+            self._directory.mkdir(parents=True, exist_ok=True)
+            path = self._path(new.origin)
+            temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+            temp.write_text(verified.note.format(), encoding="utf-8")
+            temp.replace(path)
+
+
+def _check_extends(
+    held: Checkpoint, new: Checkpoint, prove: Callable[[int, int], Sequence[bytes]]
+) -> None:
+    if new.size < held.size:
+        raise SplitViewError("the tree shrank", held=held, offered=new)
+    if new.size == held.size:
+        if new.root_hash != held.root_hash:
+            raise SplitViewError("same tree size, different root", held=held, offered=new)
+        return
+    if held.size == 0:
+        return
+    try:
+        proof = prove(held.size, new.size)
+        verify_consistency(held.size, new.size, proof, held.root_hash, new.root_hash)
+    except ProofError as exc:
+        raise SplitViewError(f"consistency proof failed ({exc})", held=held, offered=new) from exc
