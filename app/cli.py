@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("dataset", type=Path)
     evaluate.add_argument("--out", type=Path, help="report folder (default: DATASET/report)")
     evaluate.add_argument("--workers", type=int)
+    evaluate.add_argument(
+        "--fit", action="store_true", help="also fit the score fusion to this dataset and print it"
+    )
     evaluate.set_defaults(command=_eval)
 
     compare = sub.add_parser("compare", help="score image pairs from a CSV")
@@ -104,7 +107,7 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from app.flows.evaluation import evaluate_dataset
+    from app.flows.evaluation import evaluate_dataset, fit
     from app.report import summary, write_report
 
     if not (args.dataset / "manifest.csv").is_file():
@@ -113,6 +116,12 @@ def _eval(args: argparse.Namespace) -> int:
     paths = write_report(report, args.out or args.dataset / "report")
     print(summary(report))
     print(f"report: {paths['html']}")
+    if args.fit:
+        fusion = fit(report)
+        weights = ", ".join(f"{w:.4f}" for w in fusion.weights)
+        print(
+            f"fitted fusion for fingerprint/params.py: weights=({weights}), bias={fusion.bias:.4f}"
+        )
     return 0
 
 

@@ -38,7 +38,7 @@ def det_curve(genuine: Scores, impostor: Scores) -> tuple[Scores, Scores, Scores
     thresholds = np.append(thresholds, np.inf)
     g, i = np.sort(genuine), np.sort(impostor)
     frr = np.searchsorted(g, thresholds, side="left") / len(g)
-    far = 1.0 - np.searchsorted(i, thresholds, side="left") / len(i)
+    far = (len(i) - np.searchsorted(i, thresholds, side="left")) / len(i)
     return thresholds, far, frr
 
 

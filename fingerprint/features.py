@@ -43,19 +43,29 @@ class Features:
 
 def describe(patch: NDArray[np.uint8], p: FeatureParams = FeatureParams()) -> Features:
     """Describe a rectified window patch (S, S) uint8."""
-    keypoints, descriptors = orb(patch, p)
+    high = residual(patch, p.residual_sigma)
+    keypoints, descriptors = orb(contrast_normalised(high), p)
     return Features(
         keypoints=keypoints,
         descriptors=descriptors,
         lbp=lbp_histograms(patch, scales=p.lbp_scales, grid=p.lbp_grid),
-        residual=residual(patch, p.residual_sigma),
+        residual=high,
     )
 
 
+def contrast_normalised(high: NDArray[np.int8]) -> NDArray[np.uint8]:
+    """The residual as an 8-bit image of fixed contrast (std 24 around 128).
+
+    ORB's FAST threshold is absolute, so faint textures (white paper) would give no
+    keypoints on the raw patch; on this image every material gets its share.
+    """
+    return np.clip(high.astype(np.int16) * 3 // 4 + 128, 0, 255).astype(np.uint8)
+
+
 def orb(
-    patch: NDArray[np.uint8], p: FeatureParams = FeatureParams()
+    image: NDArray[np.uint8], p: FeatureParams = FeatureParams()
 ) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
-    """ORB keypoints (N, 2) and descriptors (N, 32), strongest first."""
+    """ORB keypoints (N, 2) and descriptors (N, 32) of an (S, S) image, strongest first."""
     detector = cv2.ORB.create(
         nfeatures=p.orb_features,
         scaleFactor=1.2,
@@ -64,7 +74,7 @@ def orb(
         patchSize=31,
         fastThreshold=p.orb_fast_threshold,
     )
-    points, descriptors = detector.detectAndCompute(patch, None)
+    points, descriptors = detector.detectAndCompute(image, None)
     if descriptors is None or not points:
         return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     xy = np.array([kp.pt for kp in points], dtype=np.float32).reshape(-1, 2)

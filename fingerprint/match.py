@@ -24,7 +24,7 @@ from fingerprint.errors import TemplateFormatError
 from fingerprint.hamming import match_descriptors
 from fingerprint.lbp import lbp_chi2
 from fingerprint.params import MatchParams, QualityParams
-from fingerprint.quality import QualityIssue, assess
+from fingerprint.quality import QualityIssue, RetakeReason, assess
 from fingerprint.template import Template
 
 _FINE_SIGMA = 1.5
@@ -60,11 +60,15 @@ class Evidence:
 
     @property
     def features(self) -> tuple[float, ...]:
-        """The fusion inputs, in ``MatchParams.weights`` order."""
+        """The fusion inputs, in ``MatchParams.weights`` order.
+
+        Correlations enter through Fisher's z = atanh(r), which spreads out the values
+        near 1 where genuine captures and good copies differ.
+        """
         return (
             float(np.log1p(self.inliers)),
-            self.fine,
-            self.coarse,
+            _fisher_z(self.fine),
+            _fisher_z(self.coarse),
             self.lbp_distance,
             self.overlap,
         )
@@ -90,6 +94,8 @@ def match(
     evidence = compare(reference, probe, params)
     score = score_of(evidence, params)
     issues = assess(probe.quality, quality)
+    if reference.located_by_code and not probe.located_by_code:
+        issues = (QualityIssue(reason=RetakeReason.NO_CODE, value=0.0, threshold=1.0), *issues)
     return Match(
         score=score, decision=decide(score, issues, params), evidence=evidence, issues=issues
     )
@@ -195,6 +201,10 @@ def _ncc(a: NDArray[np.float32], b: NDArray[np.float32], mask: NDArray[np.bool_]
     y -= y.mean()
     denominator = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
     return float(np.dot(x, y) / denominator) if denominator > 0 else 0.0
+
+
+def _fisher_z(r: float) -> float:
+    return float(np.arctanh(np.clip(r, -0.995, 0.995)))
 
 
 def _lbp_distance(reference: Template, probe: Template, homography: NDArray[np.float64]) -> float:

@@ -29,6 +29,7 @@ class RetakeReason(enum.StrEnum):
     WINDOW_TOO_SMALL = "too far: move closer"
     MOTION_BLUR = "motion blur: hold still"
     OUT_OF_VIEW = "window not fully in view: centre the item"
+    NO_CODE = "code not found: bring the item's code into view and focus"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,7 @@ import numpy as np
 import fingerprint
 from app.flows.batch import extract_all, parallel_map
 from fingerprint import Decision, Template
+from fingerprint.calibrate import Fusion, fit_fusion
 from fingerprint.evaluate import OperatingPoint, acceptance, equal_error_rate, frr_at_far
 from fingerprint.params import MatchParams
 from fingerprint.synth import ManifestRow, read_manifest
@@ -150,3 +151,10 @@ def _metrics(name: str, results: list[PairResult], params: MatchParams) -> Group
         },
         first_pass_success=float(np.mean([d != Decision.RETAKE for d in decisions])),
     )
+
+
+def fit(report: EvalReport) -> Fusion:
+    """Fit the score fusion to this evaluation's pairs: genuine against all the rest."""
+    features = np.array([p.features for p in report.pairs], np.float64)
+    same = np.array([p.role == GENUINE for p in report.pairs])
+    return fit_fusion(features, same)

@@ -1,0 +1,49 @@
+"""Fit the score fusion: logistic regression of same-item against everything else.
+
+The fused score is then a log-odds, as in calibrated biometric score fusion
+(Brümmer & du Preez 2006, "Application-independent evaluation of speaker detection"):
+``score = bias + weights · features``. Fitted by iteratively reweighted least squares
+(Newton's method) with a small ridge penalty, each class weighted to equal total mass so
+the log-odds are relative to even prior odds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fusion:
+    weights: tuple[float, ...]
+    bias: float
+
+
+def fit_fusion(
+    features: NDArray[np.float64], same: NDArray[np.bool_], ridge: float = 1e-3, steps: int = 50
+) -> Fusion:
+    """Fit ``Fusion`` to ``features`` (N, K) labelled ``same`` (N,) True for genuine pairs."""
+    if features.ndim != 2 or len(features) != len(same):
+        raise ValueError(
+            f"want features (N, K) and labels (N,), got {features.shape}, {same.shape}"
+        )
+    positives = int(same.sum())
+    if positives == 0 or positives == len(same):
+        raise ValueError("need both genuine and non-genuine pairs to fit")
+    x = np.hstack([features, np.ones((len(features), 1))])
+    y = same.astype(np.float64)
+    mass = np.where(same, 0.5 / positives, 0.5 / (len(same) - positives))
+    beta = np.zeros(x.shape[1])
+    penalty = ridge * np.eye(x.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30, 30)))
+        gradient = x.T @ (mass * (p - y)) + penalty @ beta
+        hessian = (x * (mass * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return Fusion(weights=tuple(float(w) for w in beta[:-1]), bias=float(beta[-1]))

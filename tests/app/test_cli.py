@@ -1,0 +1,122 @@
+"""The ``hallmark`` command line, driven in-process on small synthetic data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from app import __version__
+from app.cli import main
+from fingerprint.synth import Material, Tier, write_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dataset")
+    write_dataset(
+        out,
+        items_per_material=2,
+        captures_per_item=1,
+        tier=Tier.MEDIUM,
+        seed=5,
+        materials=(Material.PAPER, Material.PLASTIC),
+    )
+    return out
+
+
+def _rows(dataset: Path) -> list[dict[str, str]]:
+    with (dataset / "manifest.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_compare_scores_each_pair_and_reports_broken_images(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(dataset)
+    enrol = next(r for r in rows if r["role"] == "enrol")
+    genuine = next(r for r in rows if r["role"] == "genuine" and r["item_id"] == enrol["item_id"])
+    other = next(r for r in rows if r["role"] == "genuine" and r["item_id"] != enrol["item_id"])
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "reference,probe\n"
+        f"{dataset / enrol['path']},{dataset / genuine['path']}\n"
+        f"{dataset / enrol['path']},{dataset / other['path']}\n"
+        f"{dataset / enrol['path']},broken.jpg\n"
+    )
+    out = tmp_path / "scores.csv"
+    assert main(["compare", "--pairs", str(pairs), "--out", str(out)]) == 1
+    with out.open() as handle:
+        scores = list(csv.DictReader(handle))
+    assert [s["decision"] for s in scores] == ["genuine", "counterfeit", "error"]
+    assert float(scores[0]["score"]) > float(scores[1]["score"])
+    assert scores[2]["score"] == ""
+    assert "broken.jpg" in capsys.readouterr().err
+
+
+def test_compare_refuses_a_bad_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("a,b\nx.png,y.png\n")
+    assert main(["compare", "--pairs", str(pairs), "--out", str(tmp_path / "s.csv")]) == 2
+    assert "header must be 'reference,probe'" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_eval_writes_json_png_and_html(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", str(dataset), "--out", str(tmp_path / "report")]) == 0
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    names = [g["name"] for g in report["groups"]]
+    assert names == ["paper", "plastic", "overall"]
+    assert cv2.imread(str(tmp_path / "report" / "det.png")) is not None
+    assert "<table>" in (tmp_path / "report" / "report.html").read_text()
+    assert "overall" in capsys.readouterr().out
+
+
+def test_eval_without_manifest_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "no manifest.csv" in capsys.readouterr().err
+
+
+def test_extract_then_match(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _rows(dataset)
+    enrol = next(r for r in rows if r["role"] == "enrol")
+    genuine = next(r for r in rows if r["role"] == "genuine" and r["item_id"] == enrol["item_id"])
+    template = tmp_path / "item.hmfp"
+    assert main(["extract", str(dataset / enrol["path"]), "--out", str(template)]) == 0
+    assert main(["match", str(template), str(dataset / genuine["path"])]) == 0
+    assert "GENUINE" in capsys.readouterr().out
+
+
+def test_match_reports_an_unreadable_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "x.png"
+    bad.write_text("hello")
+    assert main(["match", str(bad), str(bad)]) == 2
+    assert "not an image" in capsys.readouterr().err
+
+
+def test_demo_prints_verdicts_and_the_report_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--items", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "genuine" in out and "print_copy" in out
+    assert str((tmp_path / "demo" / "report" / "report.html").resolve()) in out
+    assert (tmp_path / "demo" / "report" / "report.html").is_file()

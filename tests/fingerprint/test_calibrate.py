@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from fingerprint.calibrate import fit_fusion
+
+
+def test_recovers_a_known_log_odds_model() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20000, 2))
+    true_w, true_b = np.array([2.0, -1.0]), 0.5
+    p = 1 / (1 + np.exp(-(x @ true_w + true_b)))
+    same = rng.random(len(x)) < p
+    fusion = fit_fusion(x, same, ridge=0.0)
+    # class balancing shifts only the bias, by the log of the class ratio
+    prior = np.log(same.mean() / (1 - same.mean()))
+    assert fusion.weights == pytest.approx(tuple(true_w), abs=0.1)
+    assert fusion.bias + prior == pytest.approx(true_b, abs=0.1)
+
+
+def test_separable_classes_stay_finite() -> None:
+    x = np.array([[0.0], [0.1], [0.9], [1.0]])
+    fusion = fit_fusion(x, np.array([False, False, True, True]))
+    assert all(np.isfinite(fusion.weights)) and np.isfinite(fusion.bias)
+    assert fusion.weights[0] > 0
+
+
+def test_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="both"):
+        fit_fusion(np.zeros((3, 1)), np.array([True, True, True]))
