@@ -38,12 +38,14 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from registry_client._durable import (
+    SYNC_THREADS,
     exclusive_lock,
     make_directories,
     remove_files,
@@ -153,7 +155,16 @@ class Ledger:
     (writers take turns under the folder's lock).
     """
 
-    __slots__ = ("_append_mutex", "_index", "_log_key", "_origin", "_root", "_signer", "_state")
+    __slots__ = (
+        "_append_mutex",
+        "_index",
+        "_log_key",
+        "_origin",
+        "_pool",
+        "_root",
+        "_signer",
+        "_state",
+    )
 
     def __init__(
         self,
@@ -170,6 +181,11 @@ class Ledger:
         self._log_key = log_key
         self._signer = signer
         self._origin = origin
+        self._pool = (
+            None
+            if signer is None
+            else ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="ledger-sync")
+        )
         self._append_mutex = threading.Lock()
         self._state = state
 
@@ -217,7 +233,9 @@ class Ledger:
         return ledger
 
     def close(self) -> None:
-        """Close the index."""
+        """Close the index and stop the writer's threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
         self._index.close()
 
     def __enter__(self) -> Ledger:
@@ -279,7 +297,7 @@ class Ledger:
             new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
             note = _sign(signer, new)
             blobs = self._commit_index(old.size, entries)
-            write_files({**{self._root / p: d for p, d in files.items()}, **blobs})
+            write_files({**{self._root / p: d for p, d in files.items()}, **blobs}, self._pool)
             write_files({self._root / CHECKPOINT: note.encode()})
             self._state = _State(note, new, edge)
             self._discard_partials(old.size, new.size)
