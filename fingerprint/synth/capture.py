@@ -136,7 +136,7 @@ class Capture:
         self.homography.flags.writeable = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Ranges:
     """Ranges parameters are drawn from (uniformly) for one tier."""
 
@@ -151,20 +151,46 @@ class _Ranges:
 
 _TIERS = {
     Tier.EASY: _Ranges(
-        5.0, (0.0, 0.6), (0.0, 1.0), (0.0, 0.15), (15e3, 30e3), (1e-3, 2e-3), (85, 95)
+        max_tilt_deg=5.0,
+        defocus_px=(0.0, 0.6),
+        motion_px=(0.0, 1.0),
+        gradient=(0.0, 0.15),
+        photons=(15e3, 30e3),
+        read_noise=(1e-3, 2e-3),
+        jpeg_quality=(85, 95),
     ),
     Tier.MEDIUM: _Ranges(
-        15.0, (0.3, 1.2), (0.0, 2.5), (0.0, 0.35), (5e3, 15e3), (2e-3, 5e-3), (60, 95)
+        max_tilt_deg=15.0,
+        defocus_px=(0.3, 1.2),
+        motion_px=(0.0, 2.5),
+        gradient=(0.0, 0.35),
+        photons=(5e3, 15e3),
+        read_noise=(2e-3, 5e-3),
+        jpeg_quality=(60, 95),
     ),
     Tier.HARD: _Ranges(
-        25.0, (0.8, 2.0), (1.0, 4.0), (0.2, 0.6), (1e3, 4e3), (5e-3, 1.2e-2), (60, 80)
+        max_tilt_deg=25.0,
+        defocus_px=(0.8, 2.0),
+        motion_px=(1.0, 4.0),
+        gradient=(0.2, 0.6),
+        photons=(1e3, 4e3),
+        read_noise=(5e-3, 1.2e-2),
+        jpeg_quality=(60, 80),
     ),
 }
 
 
 def sample_params(rng: np.random.Generator, tier: Tier) -> CaptureParams:
-    """Draw capture parameters for ``tier``: scale 0.7–1.4, any rotation, tilt up to
-    ±5° / ±15° / ±25°, blur, light, noise and JPEG quality 60–95 as the tier allows."""
+    """Draw capture parameters for ``tier``.
+
+    Every tier draws the scale from 0.7–1.4, any in-plane rotation, the tone curve and
+    the background alike; the tier bounds the tilt (5°, 15°, 25°), defocus, motion blur,
+    light gradient, noise and JPEG quality (see ``docs/synth.md`` for the table).
+
+    Returns
+    -------
+    CaptureParams
+    """
     ranges = _TIERS[tier]
 
     def between(bounds: tuple[float, float]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -344,14 +345,15 @@ def test_copied_serial_is_an_unrelated_surface(
 
 
 def test_write_dataset(tmp_path: Path) -> None:
-    kwargs = {
-        "items_per_material": 2,
-        "captures_per_item": 1,
-        "tier": Tier.MEDIUM,
-        "seed": 5,
-        "materials": [Material.LEATHER],
-    }
-    manifest = write_dataset(tmp_path / "a", **kwargs)  # type: ignore[arg-type]
+    write = functools.partial(
+        write_dataset,
+        items_per_material=2,
+        captures_per_item=1,
+        tier=Tier.MEDIUM,
+        seed=5,
+        materials=[Material.LEATHER],
+    )
+    manifest = write(tmp_path / "a")
     rows = read_manifest(manifest)
     assert manifest.read_text().splitlines()[0] == ",".join(MANIFEST_HEADER)
     assert [row.role for row in rows[:5]] == list(Role)
@@ -361,7 +363,7 @@ def test_write_dataset(tmp_path: Path) -> None:
         assert row.tier == (Tier.EASY if row.role == Role.ENROL else Tier.MEDIUM)
         image = cv2.imread(str(manifest.parent / row.path))
         assert image is not None and image.shape == (960, 1280, 3)
-    again = write_dataset(tmp_path / "b", **kwargs)  # type: ignore[arg-type]
+    again = write(tmp_path / "b")
     for row in rows:
         assert (manifest.parent / row.path).read_bytes() == (again.parent / row.path).read_bytes()
 
