@@ -59,8 +59,8 @@ from app.capture.source import Frame, FrameSource
 log = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).resolve().parents[2] / "resources" / "phone"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-"""Largest photo accepted (20 MiB; a 50 MP phone JPEG is about 15 MiB)."""
+MAX_UPLOAD_BYTES = 20_000_000
+"""Largest photo accepted (20 MB; a 50 MP phone JPEG is about 15 MB)."""
 MAX_WAITING = 8
 """Photos held for the desktop to read; more are refused with 503 until it catches up."""
 

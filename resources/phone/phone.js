@@ -4,25 +4,32 @@
 
 (() => {
   const meta = document.querySelector('meta[name="hallmark-max-upload-bytes"]');
-  const maxBytes = Number(meta && meta.content) || 20 * 1024 * 1024;
+  const maxBytes = Number(meta && meta.content) || 20_000_000;
   const results = document.getElementById("results");
   const resultsTitle = document.getElementById("results-title");
   const waiting = [];
   let uploading = false;
   let captured = 0;
 
-  function megabytes(bytes) {
-    return (bytes / 1e6).toFixed(1) + " MB";
+  function size(bytes) {
+    return bytes < 1e6 ? Math.ceil(bytes / 1e3) + " kB" : (bytes / 1e6).toFixed(1) + " MB";
   }
 
   function addRow(blob, name) {
     const item = document.createElement("li");
     const thumb = document.createElement("img");
+    thumb.className = "thumb";
     thumb.alt = "";
     thumb.src = URL.createObjectURL(blob);
     thumb.addEventListener("load", () => URL.revokeObjectURL(thumb.src), { once: true });
+    thumb.addEventListener("error", () => {  // not an image: an empty tile instead
+      URL.revokeObjectURL(thumb.src);
+      const tile = document.createElement("span");
+      tile.className = "thumb";
+      thumb.replaceWith(tile);
+    }, { once: true });
     const title = document.createElement("span");
-    title.textContent = name + " · " + megabytes(blob.size);
+    title.textContent = name + " · " + size(blob.size);
     const progress = document.createElement("progress");
     progress.max = 1;
     progress.value = 0;
@@ -89,7 +96,7 @@
     if (blob.size > maxBytes) {
       settle(row, {
         accepted: false,
-        reason: "The photo is " + megabytes(blob.size) + "; the limit is " + megabytes(maxBytes) + ".",
+        reason: "The photo is " + size(blob.size) + "; the limit is " + size(maxBytes) + ".",
       });
       return;
     }
@@ -127,6 +134,7 @@
   }
 
   async function startLive() {
+    showNote("Starting the camera… allow it for a live preview.");
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
         audio: false,
@@ -138,6 +146,7 @@
       });
       video.srcObject = stream;
       live.hidden = false;
+      note.hidden = true;
       document.getElementById("camera-button").classList.remove("primary");
     } catch (error) {
       showNote("Live preview is unavailable (" + error.name + "). Use Take photos instead.");
