@@ -38,6 +38,7 @@ from registry_client.errors import (
     ProofError,
     RecordFormatError,
     RegistryError,
+    RegistryUnavailable,
     RevokedKeyError,
     SignatureError,
     VerificationError,
@@ -220,7 +221,7 @@ class ProvenLog(Protocol):
         ...
 
     def blob(self, sha256: bytes) -> bytes:
-        """The blob with this SHA-256; a `RegistryError` saying why if it cannot."""
+        """The blob with this SHA-256; ``LookupError`` if the source has none."""
         ...
 
 
@@ -232,7 +233,8 @@ def verify_lookup(
     The first product record for the serial (in log order) counts: a later one is a
     duplicate the log should have refused. Each entry used is proven included in
     ``checkpoint`` (RFC 9162 §2.1.3.2). Raises `NotRegisteredError`, `ProofError`,
-    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError`, `RecordFormatError`.
+    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError`, `RecordFormatError`,
+    or `RegistryUnavailable` when the template blob is missing.
     """
     size = checkpoint.checkpoint.size
     entries = [(i, *_proven(log, i, checkpoint)) for i in log.find(SERIAL, serial) if 0 <= i < size]
@@ -250,7 +252,12 @@ def verify_lookup(
         if 0 <= i < size
     ]
     _check_not_revoked(record.manufacturer, policy, key_events)
-    template = log.blob(record.template_sha256)
+    try:
+        template = log.blob(record.template_sha256)
+    except LookupError as exc:  # a source that lost the blob cannot vouch for the item
+        raise RegistryUnavailable(
+            f"template {record.template_sha256.hex()} of leaf {index} is not available: {exc}"
+        ) from exc
     _check_template(record, template)
     revocations = [
         r

@@ -1,0 +1,243 @@
+"""The ledger commands of ``hallmark``: keys, registry, enrol, verify, log.
+
+`register_commands` adds them to the main parser's subparsers. Each command returns an
+exit status; bad input raises a ``ValueError`` or ``OSError`` with a clear message
+(printed by ``app.cli`` as ``hallmark: error: …``, status 2). A failed security check
+(signature, proof, checkpoint, revoked key, tampered file) prints
+``hallmark: verification failed: …`` and exits 6.
+
+``--registry`` takes an http(s) URL, a ledger folder or a bundle file, and defaults to
+the local ledger described in `app.flows.keys`. A URL needs ``--policy FILE``: the trust
+policy (log key, manufacturer keys) written as ``policy`` in the server's folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from app.flows import keys
+from app.flows.enrol import enrol
+from app.flows.verify import verify
+from registry_client.client import (
+    EmbeddedRegistry,
+    HttpRegistry,
+    create_ledger,
+    is_ledger,
+    open_registry,
+    read_policy,
+)
+from registry_client.errors import RegistryError, VerificationError
+from registry_client.note import SignerKey
+from registry_client.registry import Registry
+
+VERIFICATION_FAILED = 6
+"""Exit status when evidence fails a security check."""
+
+
+class RegistryCommandError(ValueError):
+    """A registry refused or could not answer; the message says which and why."""
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add ``keys``, ``registry``, ``enrol``, ``verify`` and ``log`` to ``subparsers``."""
+    key_cmd = subparsers.add_parser("keys", help="manufacturer and device keys")
+    key_sub = key_cmd.add_subparsers(required=True, metavar="ACTION")
+    new = key_sub.add_parser("new", help="make a signing key (NAME.skey, 0600, and NAME.vkey)")
+    new.add_argument("name")
+    new.add_argument("--dir", type=Path, help="key folder (default: user data dir/keys)")
+    new.set_defaults(command=_keys_new)
+    show = key_sub.add_parser("show", help="list the keys in a folder")
+    show.add_argument("--dir", type=Path, help="key folder (default: user data dir/keys)")
+    show.set_defaults(command=_keys_show)
+
+    reg_cmd = subparsers.add_parser("registry", help="create or serve a ledger folder")
+    reg_sub = reg_cmd.add_subparsers(required=True, metavar="ACTION")
+    init = reg_sub.add_parser("init", help="create a ledger folder with its own log key")
+    init.add_argument("dir", type=Path)
+    _trust_options(init)
+    init.set_defaults(command=_registry_init)
+    serve = reg_sub.add_parser("serve", help="serve a ledger over HTTP (created if absent)")
+    serve.add_argument("--dir", type=Path, required=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    _trust_options(serve)
+    serve.set_defaults(command=_registry_serve)
+
+    enrol_cmd = subparsers.add_parser("enrol", help="fingerprint an item and register it")
+    enrol_cmd.add_argument("image", type=Path)
+    enrol_cmd.add_argument("--serial", required=True, help="the item's GS1 serial (AI 21)")
+    enrol_cmd.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
+    enrol_cmd.add_argument("--gtin", help="GTIN-14, needed when the image has no code")
+    _registry_options(enrol_cmd)
+    enrol_cmd.set_defaults(command=_enrol)
+
+    verify_cmd = subparsers.add_parser(
+        "verify", help="check an item against the registry (exit 0/3/4/5/6)"
+    )
+    verify_cmd.add_argument("image", type=Path)
+    verify_cmd.add_argument("--serial", help="default: the serial in the decoded code")
+    verify_cmd.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
+    _registry_options(verify_cmd)
+    verify_cmd.set_defaults(command=_verify)
+
+    log_cmd = subparsers.add_parser("log", help="audit a ledger")
+    log_sub = log_cmd.add_subparsers(required=True, metavar="ACTION")
+    audit = log_sub.add_parser("verify", help="recompute every tile and the root")
+    audit.add_argument("target", help="ledger folder or registry URL")
+    audit.add_argument("--policy", type=Path, help="trust policy file (needed for a URL)")
+    audit.set_defaults(command=_log_verify)
+
+
+def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn registry errors into an exit status (security) or a `RegistryCommandError`."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except VerificationError as exc:
+            print(f"hallmark: verification failed: {exc}", file=sys.stderr)
+            return VERIFICATION_FAILED
+        except RegistryError as exc:
+            raise RegistryCommandError(str(exc)) from exc
+
+    return run
+
+
+def _trust_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a manufacturer .vkey file the registry accepts (repeatable)",
+    )
+
+
+def _registry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", help="URL, ledger folder or bundle (default: local)")
+    parser.add_argument("--policy", type=Path, help="trust policy file (needed for a URL)")
+
+
+def _keys_new(args: argparse.Namespace) -> int:
+    made = keys.new_key(args.name, args.dir or keys.default_key_dir())
+    print(f"private key: {made.skey_path} (keep it secret)")
+    print(f"public key:  {made.vkey_path}")
+    print(made.key.format())
+    return 0
+
+
+def _keys_show(args: argparse.Namespace) -> int:
+    directory = args.dir or keys.default_key_dir()
+    found = keys.list_keys(directory)
+    if not found:
+        print(f"no keys in {directory}")
+    for key in found:
+        secret = "private+public" if key.skey_path.exists() else "public only"
+        print(f"{key.key.format()}  ({secret}, {key.vkey_path})")
+    return 0
+
+
+@_guarded
+def _registry_init(args: argparse.Namespace) -> int:
+    signer = _create(args.dir, args.trust)
+    print(f"ledger {args.dir}: log key {signer.verifier.format()}")
+    return 0
+
+
+def _create(directory: Path, trust: list[Path]) -> SignerKey:
+    if directory.exists() and any(directory.iterdir()):
+        raise FileExistsError(f"{directory} is not empty")
+    signer = SignerKey.generate(f"hallmark.registry/{directory.resolve().name}")
+    create_ledger(directory, signer, [keys.read_vkey(p) for p in trust])
+    return signer
+
+
+@_guarded
+def _registry_serve(args: argparse.Namespace) -> int:
+    from registry_server.serve import serve
+
+    if not is_ledger(args.dir):
+        _create(args.dir, args.trust)
+    elif args.trust:
+        raise ValueError(f"{args.dir} exists: edit its policy file to trust more keys")
+
+    def started(url: str, log_key: str) -> None:
+        print(f"serving {args.dir} at {url}\nlog key: {log_key}", flush=True)
+
+    serve(args.dir, args.host, args.port, on_started=started)
+    return 0
+
+
+@contextmanager
+def _registry(args: argparse.Namespace) -> Iterator[Registry]:
+    policy = read_policy(args.policy) if args.policy else None
+    target: str | None = args.registry
+    if target is None:
+        ledger = keys.default_ledger_dir()
+        policy = policy or keys.default_registry(ledger, keys.default_key_dir())
+        target = str(ledger)
+    registry = open_registry(target, policy, keys.state_dir())
+    try:
+        yield registry
+    finally:
+        registry.close()
+
+
+@_guarded
+def _enrol(args: argparse.Namespace) -> int:
+    signer = keys.load_signer(args.key)
+    with _registry(args) as registry:
+        done = enrol(
+            args.image, serial=args.serial, signer=signer, registry=registry, gtin=args.gtin
+        )
+    proven = done.proven
+    cp = proven.checkpoint.checkpoint
+    print(f"enrolled {args.serial} ({proven.record.gtin}) at leaf {proven.leaf_index}")
+    print(f"template sha256 {done.template_sha256.hex()}")
+    print(f"checkpoint {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
+    return 0
+
+
+@_guarded
+def _verify(args: argparse.Namespace) -> int:
+    device = keys.load_signer(args.device_key) if args.device_key else None
+    with _registry(args) as registry:
+        result = verify(args.image, registry=registry, serial=args.serial, device=device)
+    print(f"{result.outcome.value.upper()}: serial {result.serial}")
+    if result.reason:
+        print(f"  {result.reason}")
+    if result.match is not None:
+        issues = ", ".join(i.reason.value for i in result.match.issues)
+        print(f"  score {result.match.score:+.2f}" + (f" (retake: {issues})" if issues else ""))
+    if result.proven is not None:
+        record, cp = result.proven.record, result.proven.checkpoint.checkpoint
+        print(f"  registered by {record.manufacturer.format()} at {record.time.isoformat()}")
+        print(f"  leaf {result.proven.leaf_index} of {cp.origin} size {cp.size}")
+        print(f"  checkpoint root {cp.root_hash.hex()}")
+    if result.event_queued:
+        print("  event queued offline; `sync` will send it")
+    elif result.event_leaf is not None:
+        print(f"  event logged at leaf {result.event_leaf}")
+    return result.outcome.exit_code
+
+
+@_guarded
+def _log_verify(args: argparse.Namespace) -> int:
+    policy = read_policy(args.policy) if args.policy else None
+    registry = open_registry(args.target, policy, keys.state_dir())
+    try:
+        if not isinstance(registry, EmbeddedRegistry | HttpRegistry):
+            raise ValueError(f"{args.target}: want a ledger folder or a registry URL")
+        report = registry.audit()
+    finally:
+        registry.close()
+    cp = report.checkpoint
+    print(f"OK: {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
+    print(f"  {report.tiles} tiles, {report.bundles} entry bundles, {report.blobs} blobs checked")
+    return 0

@@ -1,0 +1,115 @@
+"""``hallmark verify``: is this the item its serial was registered as?
+
+The serial comes from the decoded GS1 code unless given. The registry's record is
+verified end to end (`registry_client.registry.verify_lookup`), its template decoded,
+and the live capture matched against it. Outcomes are values (`Outcome`); only bad
+input and failed security checks raise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import fingerprint
+from fingerprint import Match, Template
+from fingerprint.gs1 import Gs1Error, parse
+from fingerprint.image import ImageInput
+from fingerprint.template import SCHEME, VERSION
+from registry_client.records import Signer, Verdict, VerificationEvent
+from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
+
+_MAX_SCORE = 1_000_000.0
+
+
+class Outcome(enum.StrEnum):
+    """What verification concluded; `exit_code` is the CLI's status for it."""
+
+    GENUINE = "genuine"
+    COUNTERFEIT = "counterfeit"
+    RETAKE = "retake"
+    NOT_REGISTERED = "not registered"
+
+    @property
+    def exit_code(self) -> int:
+        """0 genuine, 3 counterfeit, 4 retake, 5 not registered."""
+        return {"genuine": 0, "counterfeit": 3, "retake": 4, "not registered": 5}[self.value]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verification:
+    """The outcome, the match behind it, the proven record, and any logged event."""
+
+    serial: str
+    outcome: Outcome
+    match: Match | None = None
+    proven: VerifiedRecord | None = None
+    reason: str | None = None
+    """Why the outcome overrides the match (withdrawn item, GTIN mismatch), if it does."""
+    event_leaf: int | None = None
+    event_queued: bool = False
+
+
+def verify(
+    image: ImageInput,
+    *,
+    registry: Registry,
+    serial: str | None = None,
+    device: Signer | None = None,
+    place: str | None = None,
+) -> Verification:
+    """Verify ``image`` against the registry; log a signed event if ``device`` is given."""
+    probe = fingerprint.extract(image)
+    code = _parse_code(probe.code_text)
+    serial = serial or (code.serial if code is not None else None)
+    if serial is None:
+        raise ValueError("no GS1 code was decoded from the image; pass --serial")
+    try:
+        proven = registry.lookup(serial)
+    except NotRegisteredError as exc:
+        return Verification(serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc))
+    result = fingerprint.match(Template.from_bytes(proven.template), probe)
+    outcome, reason = Outcome(result.decision.value), None
+    if proven.withdrawn:
+        outcome, reason = Outcome.COUNTERFEIT, "the manufacturer has withdrawn this item"
+    elif code is not None and code.gtin != proven.record.gtin:
+        outcome = Outcome.COUNTERFEIT
+        reason = f"the code says GTIN {code.gtin}, the record {proven.record.gtin}"
+    verification = Verification(
+        serial=serial, outcome=outcome, match=result, proven=proven, reason=reason
+    )
+    if device is None:
+        return verification
+    leaf = registry.append_event(device.sign(_event(verification, device, place)))
+    return dataclasses.replace(verification, event_leaf=leaf, event_queued=leaf is None)
+
+
+def _parse_code(code_text: str) -> fingerprint.gs1.Gs1 | None:
+    if not code_text:
+        return None
+    try:
+        return parse(code_text)
+    except Gs1Error as exc:
+        raise ValueError(f"the decoded code {code_text!r} is not GS1: {exc}") from exc
+
+
+def _event(verification: Verification, device: Signer, place: str | None) -> VerificationEvent:
+    assert verification.proven is not None and verification.match is not None
+    verdict = {
+        Outcome.GENUINE: Verdict.GENUINE,
+        Outcome.RETAKE: Verdict.RETAKE,
+    }.get(verification.outcome, Verdict.COUNTERFEIT)
+    score = round(max(-_MAX_SCORE, min(_MAX_SCORE, verification.match.score)), 4)
+    return VerificationEvent(
+        device=device.key_id,
+        gtin=verification.proven.record.gtin,
+        serial=verification.serial,
+        place=place,
+        time=datetime.now(UTC).replace(microsecond=0),
+        verdict=verdict,
+        score=score,
+        scheme=SCHEME,
+        scheme_version=VERSION,
+    )

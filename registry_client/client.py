@@ -1,0 +1,551 @@
+"""`Registry` implementations over a ledger folder and over HTTP; the only httpx import.
+
+`EmbeddedRegistry` works on a ledger folder made by `create_ledger`: the C2SP tiles and
+index of `ledger.Ledger`, plus ``log.skey`` (the log's signing key, mode 0600),
+``log.vkey`` and ``policy`` (the manufacturers the registry accepts, tlog-policy text).
+
+`HttpRegistry` talks to ``registry_server``: it fetches the checkpoint, tiles
+(c2sp.org/tlog-tiles paths), entries and blobs, and builds and checks every proof
+itself, so the server's word counts for nothing. Responses are size-capped; anything
+garbled is a `RegistryUnavailable` or a `VerificationError` saying what was wrong.
+Verification events it cannot deliver are queued in a file and sent by `sync`.
+
+`open_registry` picks the implementation for a URL, a ledger folder or a bundle file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import importlib
+import json
+import os
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from registry_client.checkpoint import Checkpoint, VerifiedCheckpoint
+from registry_client.errors import (
+    CheckpointError,
+    ProofError,
+    RecordFormatError,
+    RegistryError,
+    RegistryUnavailable,
+    SignatureError,
+)
+from registry_client.ledger import AuditReport, Ledger, NewEntry, audit
+from registry_client.merkle import HASH_SIZE, MerkleTree, leaf_hash
+from registry_client.note import SignerKey, VerifierKey
+from registry_client.policy import Log, TrustPolicy
+from registry_client.records import (
+    MAX_ENVELOPE_SIZE,
+    MAX_TEMPLATE_SIZE,
+    ProductRecord,
+    SignedEnvelope,
+    VerificationEvent,
+    parse_record,
+)
+from registry_client.registry import (
+    KEY,
+    SERIAL,
+    CheckpointStore,
+    DuplicateSerialError,
+    NotRegisteredError,
+    Registry,
+    VerifiedRecord,
+    check_product,
+    entry_keys,
+    verify_lookup,
+)
+from registry_client.tiles import (
+    TILE_WIDTH,
+    Tile,
+    TileHashes,
+    parse_entry_bundle,
+    tile_data,
+    tile_for_node,
+    tiles_for_consistency,
+    tiles_for_inclusion,
+    tree_tiles,
+)
+
+LOG_SKEY = "log.skey"
+"""The log's signing key in a ledger folder (secret: mode 0600)."""
+LOG_VKEY = "log.vkey"
+"""The log's public key in a ledger folder."""
+POLICY = "policy"
+"""The registry's trust policy in a ledger folder: log key and accepted manufacturers."""
+
+MAX_CHECKPOINT_SIZE = 64 * 1024
+"""Largest checkpoint note fetched, in bytes."""
+MAX_BUNDLE_SIZE = TILE_WIDTH * (2 + MAX_ENVELOPE_SIZE)
+"""Largest entry bundle fetched: 256 envelopes of at most `MAX_ENVELOPE_SIZE`."""
+MAX_LOOKUP_SIZE = 8 * 1024 * 1024
+"""Largest ``/lookup`` answer fetched, in bytes."""
+MAX_LOOKUP_LEAVES = 1000
+"""Most leaves a ``/lookup`` answer may list."""
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+"""Connect within 5 s; each read, write and pool wait within 10 s."""
+
+
+def create_ledger(
+    path: Path, signer: SignerKey, manufacturers: Sequence[VerifierKey] = ()
+) -> TrustPolicy:
+    """A new ledger folder signed by ``signer``, accepting ``manufacturers``; its policy.
+
+    The folder must be absent or empty. The policy trusts the log with no witness
+    quorum (tlog-policy ``quorum none``): add witnesses to a verifier's own copy.
+    """
+    Ledger.create(path, signer).close()
+    policy = TrustPolicy(
+        logs=(Log(key=signer.verifier),),
+        witnesses=(),
+        groups=(),
+        quorum="none",
+        manufacturers=tuple(manufacturers),
+    )
+    skey = path / LOG_SKEY
+    skey.touch(mode=0o600)
+    skey.write_text(signer.format() + "\n", encoding="utf-8")
+    (path / LOG_VKEY).write_text(signer.verifier.format() + "\n", encoding="utf-8")
+    (path / POLICY).write_text(policy.format(), encoding="utf-8")
+    return policy
+
+
+def read_policy(path: Path) -> TrustPolicy:
+    """The trust policy file at ``path``; `RecordFormatError` naming the file if bad."""
+    try:
+        return TrustPolicy.parse(path.read_bytes())
+    except RecordFormatError as exc:
+        raise RecordFormatError(f"{path}: {exc}") from exc
+
+
+def is_ledger(path: Path) -> bool:
+    """Whether ``path`` is a ledger folder made by `create_ledger`."""
+    return (path / "checkpoint").is_file() and (path / LOG_SKEY).is_file()
+
+
+class EmbeddedRegistry:
+    """A `Registry` over a local ledger folder, writing with the log key stored in it.
+
+    ``policy`` decides which manufacturers may register and which checkpoints lookups
+    accept; lookups take the same verified path as remote ones (`verify_lookup`).
+    Serial uniqueness holds within one process (the server's sequencer is one).
+    """
+
+    def __init__(self, ledger: Ledger, policy: TrustPolicy, store: CheckpointStore) -> None:
+        self._ledger = ledger
+        self._policy = policy
+        self._store = store
+        self._mutex = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, path: Path, state_dir: Path, policy: TrustPolicy | None = None
+    ) -> EmbeddedRegistry:
+        """Open the ledger folder ``path``; ``policy`` defaults to the folder's own."""
+        try:
+            signer = SignerKey.parse((path / LOG_SKEY).read_text(encoding="utf-8").strip())
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{path} is not a ledger folder: {LOG_SKEY} missing") from exc
+        chosen = read_policy(path / POLICY) if policy is None else policy
+        return cls(Ledger.open(path, signer), chosen, CheckpointStore(state_dir))
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger written to."""
+        return self._ledger
+
+    @property
+    def policy(self) -> TrustPolicy:
+        """The trust policy applied."""
+        return self._policy
+
+    def admit_product(
+        self, envelope: SignedEnvelope, template: bytes, pending: Collection[str] = ()
+    ) -> NewEntry:
+        """The ledger entry for a product record, after every check `register` makes.
+
+        ``pending`` are serials in the same not-yet-appended batch.
+        """
+        key_events = [
+            self._ledger.entry(i) for i in self._ledger.find(KEY, envelope.signer.format())
+        ]
+        record = check_product(envelope, template, self._policy, key_events)
+        if record.serial in pending:
+            raise DuplicateSerialError(record.serial, leaf_index=self._ledger.size)
+        for index in self._ledger.find(SERIAL, record.serial):
+            entry = SignedEnvelope.parse(self._ledger.entry(index))
+            if isinstance(parse_record(entry.payload), ProductRecord):
+                raise DuplicateSerialError(record.serial, leaf_index=index)
+        return NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=(template,))
+
+    def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
+        """The ledger entry for a verification event about a registered serial.
+
+        Device keys are not in the trust policy, so the signature cannot be checked
+        here; the event is logged as the device's claim.
+        """
+        event = parse_record(envelope.payload)
+        if not isinstance(event, VerificationEvent) or envelope.signer != event.device:
+            raise RecordFormatError(f"got a {event.TYPE} record, want a device-signed event")
+        if not self._ledger.find(SERIAL, event.serial):
+            raise NotRegisteredError(event.serial, source=str(self._ledger.path))
+        return NewEntry(data=envelope.format(), keys=entry_keys(event))
+
+    def append(self, entries: Sequence[NewEntry]) -> range:
+        """Append admitted entries as one batch under one checkpoint; their leaf indexes."""
+        return self._ledger.append(entries)
+
+    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+        with self._mutex:
+            return self.append([self.admit_product(envelope, template)])[0]
+
+    def lookup(self, serial: str) -> VerifiedRecord:
+        verified = self._verified_checkpoint()
+        return verify_lookup(serial, self._ledger, verified, self._policy)
+
+    def append_event(self, envelope: SignedEnvelope) -> int | None:
+        with self._mutex:
+            return self.append([self.admit_event(envelope)])[0]
+
+    def sync(self) -> int:
+        return 0  # nothing is ever queued: the ledger is local
+
+    def checkpoint(self) -> Checkpoint:
+        return self._verified_checkpoint().checkpoint
+
+    def audit(self) -> AuditReport:
+        """Recompute every tile, bundle and blob hash and the root (`ledger.audit`)."""
+        log_key = self._verified_checkpoint().log_key
+        return audit(self._ledger.path, log_key, origin=self._ledger.checkpoint.origin)
+
+    def close(self) -> None:
+        self._ledger.close()
+
+    def _verified_checkpoint(self) -> VerifiedCheckpoint:
+        self._ledger.refresh()
+        verified = self._policy.verify_checkpoint(self._ledger.checkpoint_note)
+        self._store.accept(verified, self._ledger.consistency_proof)
+        return verified
+
+
+class HttpRegistry:
+    """A `Registry` over ``registry_server`` at ``url``, trusting none of its answers.
+
+    Each lookup fetches the checkpoint (verified by ``policy`` and checked for
+    consistency with the last one in ``state_dir``), the serial's leaves, the tiles for
+    their inclusion proofs, and the template blob; `verify_lookup` checks them all.
+    Verification events that cannot be delivered are queued in ``state_dir``.
+    ``transport`` replaces the network (tests); the constructor makes no request.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        policy: TrustPolicy,
+        state_dir: Path,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._url = url.rstrip("/")
+        self._policy = policy
+        self._store = CheckpointStore(state_dir)
+        digest = hashlib.sha256(self._url.encode()).hexdigest()[:16]
+        self._queue = _EventQueue(state_dir / f"queue-{digest}.jsonl")
+        self._http = httpx.Client(base_url=self._url, timeout=timeout, transport=transport)
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self._url
+
+    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+        body = {"envelope": _b64(envelope.format()), "template": _b64(template)}
+        return _leaf_index(self._post("/records", body), self._url)
+
+    def lookup(self, serial: str) -> VerifiedRecord:
+        verified = self._verified_checkpoint()
+        log = _HttpLog(self, verified.checkpoint.size)
+        return verify_lookup(serial, log, verified, self._policy)
+
+    def append_event(self, envelope: SignedEnvelope) -> int | None:
+        data = envelope.format()
+        try:
+            return _leaf_index(self._post("/events", {"envelope": _b64(data)}), self._url)
+        except _Unreachable:
+            self._queue.push(data)
+            return None
+
+    def sync(self) -> int:
+        sent = 0
+        for data in self._queue.pending():
+            try:
+                self._post("/events", {"envelope": _b64(data)})
+            except _Unreachable:
+                break
+            self._queue.drop(1)
+            sent += 1
+        return sent
+
+    def checkpoint(self) -> Checkpoint:
+        return self._verified_checkpoint().checkpoint
+
+    def audit(self) -> AuditReport:
+        """Fetch every entry bundle and tile; recompute them and the root from the entries.
+
+        Raises `ProofError` naming the first tile or bundle that differs, and
+        `CheckpointError` if the root does not match the verified checkpoint. Blobs are
+        not fetched (``blobs`` is 0).
+        """
+        verified = self._verified_checkpoint()
+        size = verified.checkpoint.size
+        tree = MerkleTree()
+        tiles = tree_tiles(size)
+        for tile in (t for t in tiles if t.level == 0):
+            bundle = self.fetch(tile.entries_path, MAX_BUNDLE_SIZE)
+            try:
+                tree.extend(leaf_hash(e) for e in parse_entry_bundle(bundle, tile))
+            except RecordFormatError as exc:
+                raise ProofError(f"{tile.entries_path}: {exc}") from exc
+        if tree.root() != verified.checkpoint.root_hash:
+            raise CheckpointError(
+                f"entries give root {tree.root().hex()}, "
+                f"checkpoint says {verified.checkpoint.root_hash.hex()}"
+            )
+        for tile in tiles:
+            if self.fetch(tile.path, tile.width * HASH_SIZE) != tile_data(tree, tile):
+                raise ProofError(f"{tile.path} differs from the tile the entries give")
+        bundles = sum(t.level == 0 for t in tiles)
+        return AuditReport(
+            checkpoint=verified.checkpoint,
+            tiles=len(tiles),
+            bundles=bundles,
+            leaves=size,
+            blobs=0,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def fetch(self, path: str, limit: int) -> bytes:
+        """``GET path``: the body of a 200 answer of at most ``limit`` bytes.
+
+        Raises `RegistryUnavailable` for anything else, naming the status or fault.
+        """
+        try:
+            with self._http.stream("GET", "/" + path) as response:
+                return _read_capped(response, limit, self._url)
+        except httpx.HTTPError as exc:
+            raise _Unreachable(f"GET /{path}: {type(exc).__name__}: {exc}", url=self._url) from exc
+
+    def tree(self, tiles: Collection[Tile], size: int) -> TileHashes:
+        """The tree of ``size`` over the fetched ``tiles`` (each checked for length)."""
+        return TileHashes(size, {t: self.fetch(t.path, t.width * HASH_SIZE) for t in tiles})
+
+    def _post(self, path: str, body: Mapping[str, str]) -> bytes:
+        try:
+            with self._http.stream("POST", path, json=body) as response:
+                return _read_capped(response, MAX_CHECKPOINT_SIZE, self._url)
+        except httpx.HTTPError as exc:
+            raise _Unreachable(f"POST {path}: {type(exc).__name__}: {exc}", url=self._url) from exc
+
+    def _consistency(self, size1: int, size2: int) -> Sequence[bytes]:
+        return self.tree(tiles_for_consistency(size1, size2), size2).consistency_proof(size1)
+
+    def _verified_checkpoint(self) -> VerifiedCheckpoint:
+        note = self.fetch("checkpoint", MAX_CHECKPOINT_SIZE)
+        verified = self._policy.verify_checkpoint(note)
+        self._store.accept(verified, self._consistency)
+        return verified
+
+
+class _Unreachable(RegistryUnavailable):
+    """The request did not complete (connection, timeout, protocol): worth queueing."""
+
+
+class _HttpLog:
+    """The `ProvenLog` of an `HttpRegistry` for a tree of ``size``: untrusted answers."""
+
+    def __init__(self, registry: HttpRegistry, size: int) -> None:
+        self._registry = registry
+        self._size = size
+        self._entries: dict[int, bytes] = {}
+
+    def find(self, kind: str, key: str) -> Sequence[int]:
+        route = {SERIAL: "lookup", KEY: "keys"}[kind]
+        body = self._registry.fetch(f"{route}/{quote(key, safe='')}", MAX_LOOKUP_SIZE)
+        leaves, entries = _parse_lookup(body, self._registry.url)
+        self._entries.update(zip(leaves, entries, strict=True))
+        return leaves
+
+    def entry(self, index: int) -> bytes:
+        if index not in self._entries:
+            tile = tile_for_node(0, index, self._size)
+            bundle = self._registry.fetch(tile.entries_path, MAX_BUNDLE_SIZE)
+            try:
+                self._entries[index] = parse_entry_bundle(bundle, tile)[index % TILE_WIDTH]
+            except RecordFormatError as exc:
+                raise ProofError(str(exc)) from exc
+        return self._entries[index]
+
+    def inclusion_proof(self, index: int) -> Sequence[bytes]:
+        tree = self._registry.tree(tiles_for_inclusion(index, self._size), self._size)
+        return tree.inclusion_proof(index)
+
+    def blob(self, sha256: bytes) -> bytes:
+        return self._registry.fetch(f"blobs/sha256/{sha256.hex()}", MAX_TEMPLATE_SIZE)
+
+
+class _EventQueue:
+    """Envelopes waiting to be sent, one base64 line each, in a file rewritten atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._mutex = threading.Lock()
+
+    def pending(self) -> list[bytes]:
+        """The queued envelopes, oldest first."""
+        try:
+            lines = self._path.read_text(encoding="ascii").splitlines()
+        except FileNotFoundError:
+            return []
+        try:
+            return [base64.b64decode(line, validate=True) for line in lines if line]
+        except binascii.Error as exc:
+            raise RecordFormatError(f"{self._path}: {exc}") from exc
+
+    def push(self, envelope: bytes) -> None:
+        """Queue one envelope."""
+        with self._mutex:
+            self._write([*self.pending(), envelope])
+
+    def drop(self, count: int) -> None:
+        """Forget the ``count`` oldest envelopes (sent)."""
+        with self._mutex:
+            self._write(self.pending()[count:])
+
+    def _write(self, envelopes: Sequence[bytes]) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self._path.with_name(f".{self._path.name}.{os.getpid()}")
+        temp.write_text("".join(_b64(e) + "\n" for e in envelopes), encoding="ascii")
+        temp.replace(self._path)
+
+
+def open_registry(target: str, policy: TrustPolicy | None, state_dir: Path) -> Registry:
+    """The `Registry` for ``target``: an http(s) URL, a ledger folder, or a bundle file.
+
+    A URL needs ``policy`` (the server's word is not trusted); a folder defaults to its
+    own policy; a bundle carries one (``policy`` is then the verifier's, if given).
+    """
+    if target.startswith(("http://", "https://")):
+        if policy is None:
+            raise ValueError(f"{target}: an HTTP registry needs a trust policy (--policy FILE)")
+        return HttpRegistry(target, policy, state_dir)
+    path = Path(target)
+    if path.is_dir():
+        if not is_ledger(path):
+            raise FileNotFoundError(f"{path} is not a ledger folder (no checkpoint and log key)")
+        return EmbeddedRegistry.open(path, state_dir, policy)
+    if path.is_file():
+        try:
+            bundle = importlib.import_module("registry_client.bundle")
+            opener = bundle.BundleRegistry.open
+        except (ImportError, AttributeError) as exc:
+            raise RegistryUnavailable(
+                f"{path}: offline bundles are not supported yet ({exc})"
+            ) from exc
+        return cast("Registry", opener(path, policy=policy, state_dir=state_dir))
+    raise FileNotFoundError(f"registry {target!r} is not a URL, a ledger folder or a file")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _read_capped(response: httpx.Response, limit: int, url: str) -> bytes:
+    """The body of a successful answer, refusing more than ``limit`` bytes."""
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RegistryUnavailable(
+            f"{response.request.url.path}: answer of {declared} bytes, want ≤ {limit}", url=url
+        )
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise RegistryUnavailable(
+                f"{response.request.url.path}: answer exceeds {limit} bytes", url=url
+            )
+    if response.status_code not in (200, 201):
+        raise _status_error(response, bytes(body), url)
+    return bytes(body)
+
+
+def _status_error(response: httpx.Response, body: bytes, url: str) -> RegistryError:
+    """The error a refusal stands for; the server's reason is quoted, not trusted."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    fields = answer if isinstance(answer, dict) else {}
+    reason = str(fields.get("error", body[:200].decode("utf-8", "replace")))[:500]
+    status = response.status_code
+    message = f"{response.request.method} {response.request.url.path}: {status} {reason}"
+    serial, leaf = fields.get("serial"), fields.get("leaf_index")
+    if status == 409 and isinstance(serial, str) and isinstance(leaf, int):
+        return DuplicateSerialError(serial, leaf_index=leaf)
+    if status == 403:
+        return SignatureError(message)
+    if status in (400, 413):
+        return RecordFormatError(message)
+    if status == 429:
+        retry = response.headers.get("retry-after", "?")
+        return RegistryUnavailable(f"{message} (retry after {retry} s)", url=url)
+    return RegistryUnavailable(message, url=url)
+
+
+def _json_object(body: bytes, what: str, url: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise RegistryUnavailable(f"{what} is not JSON: {exc}", url=url) from exc
+    if not isinstance(value, dict):
+        raise RegistryUnavailable(f"{what} is not a JSON object", url=url)
+    return value
+
+
+def _leaf_index(body: bytes, url: str) -> int:
+    """The ``leaf_index`` of an append's answer (the caller proves it by lookup)."""
+    index = _json_object(body, "append answer", url).get("leaf_index")
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise RegistryUnavailable(f"append answer has leaf_index {index!r}", url=url)
+    return index
+
+
+def _parse_lookup(body: bytes, url: str) -> tuple[list[int], list[bytes]]:
+    """``{"leaves": [int], "entries": [base64]}``, equally long and ascending."""
+    answer = _json_object(body, "lookup answer", url)
+    leaves, entries = answer.get("leaves"), answer.get("entries")
+    if (
+        not isinstance(leaves, list)
+        or not isinstance(entries, list)
+        or len(leaves) != len(entries)
+        or len(leaves) > MAX_LOOKUP_LEAVES
+        or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in leaves)
+        or leaves != sorted(set(leaves))
+        or not all(isinstance(e, str) for e in entries)
+    ):
+        raise RegistryUnavailable(
+            "lookup answer is malformed: want ascending leaves and as many base64 entries", url=url
+        )
+    try:
+        return leaves, [base64.b64decode(e, validate=True) for e in entries]
+    except binascii.Error as exc:
+        raise RegistryUnavailable(f"lookup answer entry is not base64: {exc}", url=url) from exc
