@@ -179,7 +179,8 @@ class PhoneSource(FrameSource):
         return self._running().service.frames.get(timeout)
 
     def close(self) -> None:
-        """Stop serving; waits for requests in flight. ``read`` then raises ``StreamEnded``."""
+        """Stop serving, after the requests in flight; a ``read`` waiting on another
+        thread wakes with ``StreamEnded``."""
         server, self._server = self._server, None
         if server is None:
             return

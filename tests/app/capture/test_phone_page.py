@@ -41,7 +41,8 @@ def test_the_phone_page_in_a_real_browser(tmp_path: Path) -> None:
 
         browser.screenshot(tmp_path / "phone_page.png")
         shot = cv2.imread(str(tmp_path / "phone_page.png"))
-        assert shot.shape[:2] == (PHONE_SIZE[1], PHONE_SIZE[0]) and shot.std() > 10
+        assert shot is not None and shot.std() > 10
+        assert shot.shape[:2] == (PHONE_SIZE[1], PHONE_SIZE[0])
 
         # 127.0.0.1 is a secure context: the live preview runs on Chromium's fake camera.
         browser.open(phone.renew().replace(LAN_NAME, "127.0.0.1"))
