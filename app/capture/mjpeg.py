@@ -148,16 +148,14 @@ class MjpegUrl(FrameSource):
         *,
         timeout: float = 5.0,
         snapshot_interval: float = 0.2,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         """``timeout`` bounds connecting and each wait for data; ``snapshot_interval`` is
-        the pause between requests to a snapshot URL; ``transport`` is for tests."""
+        the pause between requests to a snapshot URL."""
         self._settings = _Settings(
             url=url,
             label=f"stream {httpx.URL(url).copy_with(userinfo=b'')}",
             timeout=timeout,
             snapshot_interval=snapshot_interval,
-            transport=transport,
         )
         self._reader: _Reader | None = None
 
@@ -189,7 +187,6 @@ class _Settings:
     label: str
     timeout: float
     snapshot_interval: float
-    transport: httpx.BaseTransport | None
 
 
 class _Reader(threading.Thread):
@@ -206,7 +203,7 @@ class _Reader(threading.Thread):
     def run(self) -> None:
         settings = self._settings
         try:
-            with httpx.Client(timeout=settings.timeout, transport=settings.transport) as client:
+            with httpx.Client(timeout=settings.timeout) as client:
                 while not self.stop.is_set():
                     self._request(client)
         except CaptureError as exc:
