@@ -1,0 +1,75 @@
+"""The Starlette application: routes, middleware, and the sequencer's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from registry_client.client import EmbeddedRegistry
+from registry_server import routes
+from registry_server.batching import Sequencer
+from registry_server.middleware import AccessLog, RateLimit
+from registry_server.ratelimit import TokenBuckets
+from registry_server.witness import Witness
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Request limits: body size, and per-IP token buckets for reads and writes."""
+
+    max_body: int = 2 * 1024 * 1024
+    """Largest POST body (a base64 template of up to 1 MiB plus its envelope)."""
+    read_rate: float = 500.0
+    read_burst: float = 1000.0
+    write_rate: float = 20.0
+    write_burst: float = 40.0
+    batch_window: float = 0.005
+    """Seconds the sequencer waits to gather concurrent appends into one batch."""
+
+
+def create_app(
+    registry: EmbeddedRegistry, *, limits: Limits = Limits(), witness: Witness | None = None
+) -> Starlette:
+    """The registry's ASGI app over ``registry`` (owned by the caller, not closed here)."""
+    sequencer = Sequencer(registry, window=limits.batch_window)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sequencer.start()
+        try:
+            yield
+        finally:
+            sequencer.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/checkpoint", routes.checkpoint),
+            Route("/tile/{path:path}", routes.tile),
+            Route("/blobs/sha256/{digest}", routes.blob),
+            Route("/lookup/{serial}", routes.lookup),
+            Route("/keys/{key}", routes.key_events),
+            Route("/records", routes.records, methods=["POST"]),
+            Route("/events", routes.events, methods=["POST"]),
+            Route("/witness/add-checkpoint", routes.add_checkpoint, methods=["POST"]),
+            Route("/healthz", routes.healthz),
+        ],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(
+                RateLimit,
+                reads=TokenBuckets(limits.read_rate, limits.read_burst),
+                writes=TokenBuckets(limits.write_rate, limits.write_burst),
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    app.state.sequencer = sequencer
+    app.state.witness = witness
+    app.state.max_body = limits.max_body
+    return app

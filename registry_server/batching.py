@@ -1,0 +1,99 @@
+"""The sequencer: concurrent appends collected for a few milliseconds, logged as one batch.
+
+One worker thread owns writing. It takes the first waiting request, gathers more for
+``window`` seconds (or until ``max_batch``), admits each (signature, key trust,
+duplicate serials, including within the batch), appends the admitted ones in one
+`Ledger.append` — one checkpoint for the lot — and resolves each request's future with
+its leaf index or its own error. A failed append fails every request of that batch.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from registry_client.client import EmbeddedRegistry
+from registry_client.errors import RegistryError
+from registry_client.ledger import NewEntry
+from registry_client.records import SignedEnvelope
+from registry_client.registry import SERIAL
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    envelope: SignedEnvelope
+    template: bytes | None  # None: a verification event
+    future: Future[int] = field(default_factory=Future)
+
+
+class Sequencer:
+    """Batches appends to ``registry`` on one worker thread (see the module docstring)."""
+
+    def __init__(
+        self, registry: EmbeddedRegistry, *, window: float = 0.005, max_batch: int = 256
+    ) -> None:
+        self._registry = registry
+        self._window = window
+        self._max_batch = max_batch
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sequencer", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the requests already queued, then stop the worker."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def submit(self, envelope: SignedEnvelope, template: bytes | None) -> Future[int]:
+        """Queue a product record (with its template) or an event (``template=None``)."""
+        job = _Job(envelope=envelope, template=template)
+        self._jobs.put(job)
+        return job.future
+
+    def _run(self) -> None:
+        while (first := self._jobs.get()) is not None:
+            batch, stopping = [first], False
+            deadline = time.monotonic() + self._window
+            while len(batch) < self._max_batch:
+                try:
+                    job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            self._append(batch)
+            if stopping:
+                return
+
+    def _append(self, batch: list[_Job]) -> None:
+        admitted: list[tuple[_Job, NewEntry]] = []
+        serials: set[str] = set()
+        for job in batch:
+            try:
+                if job.template is None:
+                    entry = self._registry.admit_event(job.envelope)
+                else:
+                    entry = self._registry.admit_product(job.envelope, job.template, serials)
+                    serials.update(key for kind, key in entry.keys if kind == SERIAL)
+            except (RegistryError, ValueError) as exc:
+                job.future.set_exception(exc)
+            else:
+                admitted.append((job, entry))
+        if not admitted:
+            return
+        try:
+            leaves = self._registry.append([entry for _, entry in admitted])
+        except Exception as exc:  # the one boundary: every waiting request must hear of it
+            for job, _ in admitted:
+                job.future.set_exception(exc)
+            return
+        for (job, _), leaf in zip(admitted, leaves, strict=True):
+            job.future.set_result(leaf)
