@@ -967,6 +967,18 @@ def open_bundle(path: StrPath, policy: TrustPolicy, *, now: datetime | None = No
     )
 
 
+def read_bundled_policy(path: StrPath) -> TrustPolicy:
+    """The exporter's policy inside the bundle at ``path``, parsed but NOT trusted.
+
+    A bundle that verifies under its own policy is intact, not trustworthy: anyone can
+    make one. Raises `BundleFormatError` or `RecordFormatError`.
+    """
+    members = _read_members(Path(path))
+    if members.policy is None:
+        raise BundleFormatError(f"no {POLICY} member")
+    return TrustPolicy.parse(members.policy)
+
+
 # --- Registry over a bundle ----------------------------------------------------------------
 
 

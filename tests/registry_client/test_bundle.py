@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli_bundle import BundleCommandError, register_commands
 from registry_client.bundle import (
     MAGIC,
     BundleDigestError,
@@ -459,3 +461,47 @@ def test_100_items(tmp_path: Path) -> None:
     registry = BundleRegistry(bundle, Outbox(tmp_path / "o"), clock=lambda: T0)
     assert bundle.manifest.counts.records == 100
     assert [registry.lookup(f"S{i:05d}").leaf_index for i in range(100)] == list(range(1, 101))
+
+
+# Command line ----------------------------------------------------------------------------------
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="hallmark")
+    register_commands(parser.add_subparsers(required=True))
+    args = parser.parse_args(argv)
+    status: int = args.command(args)
+    return status
+
+
+def test_cli_export_and_inspect(
+    ledger: Ledger, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "key").write_text(LOG.format() + "\n")
+    (tmp_path / "policy").write_text(POLICY.format())
+    (tmp_path / "serials").write_text("# wanted\nS00001\n\nS00002\n")
+    out = str(tmp_path / "b.hmb")
+    common = ("--key", str(tmp_path / "key"), "--policy", str(tmp_path / "policy"))
+    serials = ("--serials", str(tmp_path / "serials"))
+    assert run_cli("bundle", "export", "--ledger", str(ledger.path), "--out", out, *serials,
+                   "--expires-days", "7", *common) == 0  # fmt: skip
+    assert "2 records" in capsys.readouterr().out
+
+    assert run_cli("bundle", "inspect", out, "--policy", str(tmp_path / "policy")) == 0
+    text = capsys.readouterr().out
+    assert "verified   OK against policy" in text
+    assert "coverage   2 serials" in text
+    assert f"size {ITEMS + 3}" in text
+    assert run_cli("bundle", "inspect", out) == 0
+    assert "integrity only" in capsys.readouterr().out
+
+    tampered = flip(Path(out), "blob/", 7)
+    assert run_cli("bundle", "inspect", str(tampered), "--policy", str(tmp_path / "policy")) == 1
+    assert "verification FAILED (TemplateMismatchError)" in capsys.readouterr().out
+
+    with pytest.raises(BundleCommandError, match="expires-days must be at least 1"):
+        run_cli("bundle", "export", "--ledger", str(ledger.path), "--out", out,
+                "--sku", "SKU-0", "--expires-days", "0", *common)  # fmt: skip
+    with pytest.raises(BundleCommandError, match="matches no product record"):
+        run_cli("bundle", "export", "--ledger", str(ledger.path), "--out", out,
+                "--batch", "nope", "--expires-days", "1", *common)  # fmt: skip
