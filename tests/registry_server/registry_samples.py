@@ -1,0 +1,78 @@
+"""Keys, ledgers and signed product records for the registry tests (opaque templates)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from registry_client.client import create_ledger
+from registry_client.note import KeyType, SignerKey
+from registry_client.policy import TrustPolicy
+from registry_client.records import (
+    ProductRecord,
+    Region,
+    SignedEnvelope,
+    Signer,
+    Verdict,
+    VerificationEvent,
+    generate_key,
+)
+
+GTIN = "09506000134352"
+TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+LOG_KEY = SignerKey(name="test.registry/log", key_type=KeyType.ED25519, seed=bytes(range(32)))
+"""A fixed log key, so two ledgers can share an origin and key (the split-view case)."""
+
+
+def template(serial: str) -> bytes:
+    """Opaque template bytes unique to ``serial`` (the registry never decodes them)."""
+    return hashlib.sha512(serial.encode()).digest() * 8
+
+
+def product(signer: Signer, serial: str, data: bytes | None = None) -> tuple[SignedEnvelope, bytes]:
+    """A product record for ``serial`` signed by ``signer``, and its template."""
+    data = template(serial) if data is None else data
+    record = ProductRecord(
+        gtin=GTIN,
+        serial=serial,
+        batch=None,
+        sku=None,
+        scheme="test-scheme",
+        scheme_version=1,
+        template_sha256=hashlib.sha256(data).digest(),
+        template_size=len(data),
+        region=Region(x=26.0, y=0.0, width=22.0, height=22.0),
+        hologram_sha256=None,
+        manufacturer=signer.key_id,
+        time=TIME,
+    )
+    return signer.sign(record), data
+
+
+def event(device: Signer, serial: str) -> SignedEnvelope:
+    """A genuine verdict on ``serial`` signed by ``device``."""
+    return device.sign(
+        VerificationEvent(
+            device=device.key_id,
+            gtin=GTIN,
+            serial=serial,
+            place=None,
+            time=TIME,
+            verdict=Verdict.GENUINE,
+            score=12.5,
+            scheme="test-scheme",
+            scheme_version=1,
+        )
+    )
+
+
+def ledger(path: Path, *trusted: Signer, log_key: SignerKey = LOG_KEY) -> TrustPolicy:
+    """A new ledger folder trusting ``trusted``; its policy."""
+    return create_ledger(path, log_key, [s.verifier for s in trusted])
+
+
+def manufacturer(name: str = "acme.example") -> Signer:
+    """A fresh manufacturer key."""
+    return generate_key(f"{name}/{os.urandom(2).hex()}")

@@ -1,0 +1,113 @@
+"""The registry's HTTP API through Starlette's TestClient: statuses, reasons, headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from conftest import Served
+from registry_samples import event, ledger, manufacturer, product
+from starlette.testclient import TestClient
+
+from registry_client.client import EmbeddedRegistry
+from registry_client.ledger import NewEntry
+from registry_client.records import SignedEnvelope
+from registry_server.app import Limits, create_app
+
+
+def _body(envelope: SignedEnvelope, template: bytes) -> dict[str, str]:
+    return {
+        "envelope": base64.b64encode(envelope.format()).decode(),
+        "template": base64.b64encode(template).decode(),
+    }
+
+
+def test_register_then_lookup_serves_the_entry(served: Served) -> None:
+    answer = served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    assert answer.status_code == 201
+    assert answer.json() == {"leaf_index": 0}
+    found = served.client.get("/lookup/SN1").json()
+    assert found["leaves"] == [0]
+    assert base64.b64decode(found["entries"][0]) == product(served.maker, "SN1")[0].format()
+    assert served.client.get("/healthz").json() == {"status": "ok", "size": 1}
+
+
+def test_duplicate_serial_is_409_with_the_first_leaf(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    again = served.client.post("/records", json=_body(*product(served.maker, "SN1", b"other")))
+    assert again.status_code == 409
+    assert again.json()["leaf_index"] == 0
+
+
+def test_unknown_manufacturer_is_403(served: Served) -> None:
+    answer = served.client.post("/records", json=_body(*product(manufacturer("rogue"), "SN1")))
+    assert answer.status_code == 403
+    assert "not a trusted key" in answer.json()["error"]
+
+
+def test_malformed_bodies_are_400_with_a_reason(served: Served) -> None:
+    envelope, template = product(served.maker, "SN1")
+    good = _body(envelope, template)
+    cases = {
+        b"not json": "not JSON",
+        json.dumps({"envelope": good["envelope"]}).encode(): "exactly",
+        json.dumps({**good, "template": "@@@"}).encode(): "template: not base64",
+        json.dumps({**good, "envelope": base64.b64encode(b"{}").decode()}).encode(): "missing",
+        json.dumps({**good, "template": base64.b64encode(b"x").decode()}).encode(): "hashes to",
+    }
+    for body, reason in cases.items():
+        answer = served.client.post("/records", content=body)
+        assert answer.status_code == 400, body
+        assert reason in answer.json()["error"]
+
+
+def test_oversized_body_is_413(served: Served) -> None:
+    envelope, _ = product(served.maker, "SN1")
+    answer = served.client.post("/records", json=_body(envelope, bytes(100_000)))
+    assert answer.status_code == 413
+
+
+def test_event_for_a_registered_serial_is_logged(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    device = manufacturer("device")
+    envelope = base64.b64encode(event(device, "SN1").format()).decode()
+    assert served.client.post("/events", json={"envelope": envelope}).status_code == 201
+    unknown = base64.b64encode(event(device, "NOPE").format()).decode()
+    assert served.client.post("/events", json={"envelope": unknown}).status_code == 404
+
+
+def test_cache_headers_follow_tlog_tiles(served: Served) -> None:
+    entries = [NewEntry(data=b"entry %d" % i) for i in range(300)]
+    served.registry.append(entries)
+    assert served.client.get("/checkpoint").headers["cache-control"] == "no-cache"
+    full = served.client.get("/tile/0/000")
+    partial = served.client.get("/tile/0/001.p/44")
+    assert "immutable" in full.headers["cache-control"] and len(full.content) == 256 * 32
+    assert "immutable" not in partial.headers["cache-control"] and len(partial.content) == 44 * 32
+    assert served.client.get("/tile/entries/001.p/44").status_code == 200
+    assert served.client.get("/tile/0/002").status_code == 404
+    assert served.client.get("/tile/bogus").status_code == 404
+
+
+def test_concurrent_posts_share_checkpoints(served: Served) -> None:
+    bodies = [_body(*product(served.maker, f"SN{i}")) for i in range(40)]
+    bodies.append(bodies[0])  # a duplicate, possibly in the same batch
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(lambda b: served.client.post("/records", json=b).status_code, bodies))
+    assert sorted(codes) == [201] * 40 + [409]
+    assert served.registry.ledger.size == 40
+
+
+def test_write_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
+    maker = manufacturer()
+    ledger(tmp_path / "ledger", maker)
+    registry = EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state")
+    app = create_app(registry, limits=Limits(write_rate=0.01, write_burst=2))
+    with TestClient(app) as client:
+        codes = [client.post("/records", json=_body(*product(maker, f"SN{i}"))) for i in range(3)]
+        assert [c.status_code for c in codes] == [201, 201, 429]
+        assert int(codes[2].headers["retry-after"]) >= 1
+        assert client.get("/checkpoint").status_code == 200  # reads have their own bucket
+    registry.close()
