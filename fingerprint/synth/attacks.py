@@ -23,9 +23,10 @@ from fingerprint.synth.items import Item, build_item, photo_source
 from fingerprint.synth.label import SURFACE_SHAPE, artwork, print_label
 from fingerprint.synth.materials import texture
 
-#: Gaussian σ (surface px) splitting a twin's shared and new bands: its transfer
-#: function is 1/2 at a wavelength of 8 surface pixels.
-TWIN_CUTOFF_SIGMA = 8 * np.sqrt(np.log(2) / 2) / np.pi
+#: Default wavelength (surface px) below which a twin's texture is new.
+TWIN_CUTOFF_PX = 8.0
+#: Default range of the print copy's halftone cell (surface px).
+COPY_CELL_PX = (3.0, 6.0)
 #: Assumed display gamma the counterfeiter undoes on their photograph.
 _ASSUMED_GAMMA = 2.2
 #: Reflectance of the copier's stock and one-pass transmittance of its toner.
@@ -40,19 +41,29 @@ def copied_serial(target: Item, rng: np.random.Generator) -> Item:
     )
 
 
-def twin(target: Item, rng: np.random.Generator) -> Item:
-    """An item from ``target``'s mould: the same structure coarser than ~8 px, new finer.
+def twin(target: Item, rng: np.random.Generator, *, cutoff_px: float = TWIN_CUTOFF_PX) -> Item:
+    """An item from ``target``'s mould: the same structure coarser than ``cutoff_px``.
 
-    The target's bare material is low-passed (normalised convolution around the printed
-    areas, so no print leaks into it) and a fresh texture's high-pass of the same
-    material is added; the label is printed anew.
+    The target's bare material is low-passed by a Gaussian whose gain is 1/2 at a
+    wavelength of ``cutoff_px`` surface pixels (normalised convolution around the printed
+    areas, so no print leaks into it), a fresh texture of the same material is
+    high-passed by the same Gaussian and added, and the label is printed anew.
+
+    Parameters
+    ----------
+    target : Item
+        The genuine item.
+    rng : numpy.random.Generator
+        Draws the new fine texture and the print.
+    cutoff_px : float
+        Shared/new crossover wavelength; 8 px (half a module) by default. A larger value
+        models a mould that fixes less of the surface (an easier twin).
     """
+    sigma = cutoff_px * np.sqrt(np.log(2) / 2) / np.pi  # exp(−2π²σ²/λ²) = 1/2 at λ
     weight = 1 - artwork(target.gs1).footprint(margin_px=4)
-    shared = masked_lowpass(
-        target.surface.astype(np.float32) / np.float32(255), weight, TWIN_CUTOFF_SIGMA
-    )
+    shared = masked_lowpass(target.surface.astype(np.float32) / np.float32(255), weight, sigma)
     fresh = texture(rng, target.material, SURFACE_SHAPE, photo=photo_source(target.gs1))
-    bare = np.clip(shared + highpass(fresh, TWIN_CUTOFF_SIGMA), 0.02, 0.98)
+    bare = np.clip(shared + highpass(fresh, sigma), 0.02, 0.98)
     return dataclasses.replace(
         target, item_id=f"{target.item_id}~twin", surface=print_label(bare, target.gs1, rng)
     )
@@ -107,11 +118,11 @@ class _Printer:
     roughness: float  # edge raggedness
 
     @classmethod
-    def draw(cls, rng: np.random.Generator) -> _Printer:
+    def draw(cls, rng: np.random.Generator, cell_px: tuple[float, float]) -> _Printer:
         pitch = float(rng.uniform(1.0, 1.6))
         return cls(
             pitch=pitch,
-            cell=float(rng.uniform(3.0, 6.0)) / pitch,
+            cell=float(rng.uniform(*cell_px)) / pitch,
             angle_deg=float(rng.uniform(0, 90)),
             phase=(float(rng.random()), float(rng.random())),
             tone_noise=float(rng.uniform(0.01, 0.03)),
@@ -173,15 +184,27 @@ def _linearised(printer: _Printer, rng: np.random.Generator) -> Callable[[Field]
     return darkness_for
 
 
-def print_copy(target: Item, rng: np.random.Generator) -> Item:
+def print_copy(
+    target: Item, rng: np.random.Generator, *, cell_px: tuple[float, float] = COPY_CELL_PX
+) -> Item:
     """``target``'s label photographed, halftoned and printed on the copier's own stock.
 
     The photograph (see ``_photograph``) is resampled to the printer's grid (pitch
     1–1.6 surface px), tone-corrected with the printer's calibration (see
-    ``_linearised``), screened with a clustered-dot halftone (cell 3–6 surface px, any
-    angle), printed with mechanical and optical dot gain on a stock with its own noise,
-    and the code, frame and text are reprinted cleanly over it: the original's fine
-    texture is lost, its coarse structure and tones kept.
+    ``_linearised``), screened with a clustered-dot halftone (cell drawn from
+    ``cell_px`` surface px, any angle), printed with mechanical and optical dot gain on a
+    stock with its own noise, and the code, frame and text are reprinted cleanly over
+    it: the original's fine texture is lost, its coarse structure and tones kept.
+
+    Parameters
+    ----------
+    target : Item
+        The genuine item.
+    rng : numpy.random.Generator
+        Draws the photograph, the printer and the print.
+    cell_px : tuple of float
+        Range of the halftone cell, surface px. The default 3–6 px is 94–190 µm for
+        0.5 mm modules (135–270 lpi); for 0.3 mm modules the same screens are 6–10 px.
 
     References
     ----------
@@ -190,7 +213,7 @@ def print_copy(target: Item, rng: np.random.Generator) -> Item:
     on halftone reproduction", TAGA Proceedings, 1951.
     """
     reflectance = _photograph(target, rng)
-    printer = _Printer.draw(rng)
+    printer = _Printer.draw(rng, cell_px)
     wanted = cv2.resize(reflectance, printer.grid(SURFACE_SHAPE), interpolation=cv2.INTER_AREA)
     darkness = _linearised(printer, rng)(as_field(wanted))
     stock = np.float32(_STOCK) + np.float32(0.015) * gaussian_field(rng, SURFACE_SHAPE, 1.0)

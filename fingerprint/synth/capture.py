@@ -9,6 +9,7 @@ texture renders consistently from one capture to the next.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -342,6 +343,7 @@ def render(
     Returns
     -------
     Capture
+        With ``params.scale`` lowered if the label had to shrink to fit the frame.
     """
     width, height = size
     if width % 2 or height % 2 or min(size) < 64:
@@ -362,7 +364,8 @@ def render(
         develop(raw, gamma=params.gamma, contrast=params.contrast), params.jpeg_quality
     )
     image = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
-    return Capture(image=image, jpeg=jpeg, homography=homography, tier=tier, params=params)
+    used = params if scale == params.scale else dataclasses.replace(params, scale=scale)
+    return Capture(image=image, jpeg=jpeg, homography=homography, tier=tier, params=used)
 
 
 def capture_with_truth(

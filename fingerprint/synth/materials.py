@@ -156,7 +156,7 @@ def _leather(rng: np.random.Generator, shape: tuple[int, int]) -> Field:
         + 3.0 * gaussian_field(rng, shape, 20.0)
     )
     lit = shade(relief, azimuth_deg=250.0, elevation_deg=50.0)
-    return np.float32(0.6) * lit + np.float32(0.04) * gaussian_field(rng, shape, 40.0)
+    return as_field(0.6 * lit + 0.04 * gaussian_field(rng, shape, 40.0))
 
 
 def _print(rng: np.random.Generator, shape: tuple[int, int]) -> Field:
@@ -190,7 +190,8 @@ def _photo(rng: np.random.Generator, shape: tuple[int, int], source: PhotoSource
     """A randomly rotated, flipped and scaled crop of a photograph with fresh fine detail.
 
     Crops of one 512×512 photograph overlap, so every item is also warped by its own
-    smooth displacement field, and half its contrast is item-unique noise at 1–8 px.
+    smooth displacement field (2 px, correlated over 20 px), and about a third of its
+    variance is item-unique noise at 1–15 px, partly modulating the photograph.
     """
     photo = _photograph(source)
     height, width = shape

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fingerprint.synth.fields import Field, as_field
+from fingerprint.synth.fields import Field, as_field, uniform_bytes
 
 #: BGR channel sampled at each site of a 2×2 Bayer cell (row parity, column parity): red at
 #: the top-left, the layout ``cv2.COLOR_BayerBG2BGR`` demosaics.
@@ -30,13 +30,9 @@ def row_pattern(per_channel: NDArray[np.float32], width: int) -> NDArray[np.floa
 
 def _noise(rng: np.random.Generator, shape: tuple[int, int]) -> Field:
     """Zero-mean, unit-variance noise: the sum of two uniform bytes (cheap, near-Gaussian)."""
-    count = shape[0] * shape[1]
-    pair = np.frombuffer(rng.bytes(2 * count), np.uint8).reshape(2, *shape)
-    total = pair[0].astype(np.float32)
-    total += pair[1]
-    total -= np.float32(255.0)
-    total *= np.float32(1 / np.sqrt(2 * (256**2 - 1) / 12))
-    return as_field(total)
+    pair = uniform_bytes(rng, (2, *shape))
+    scale = 1 / np.sqrt(2 * (256**2 - 1) / 12)
+    return as_field(cv2.addWeighted(pair[0], scale, pair[1], scale, -255 * scale, dtype=cv2.CV_32F))
 
 
 def add_noise(
@@ -66,12 +62,9 @@ def add_noise(
     A. Foi, M. Trimeche, V. Katkovnik and K. Egiazarian, "Practical Poissonian-Gaussian
     noise modeling and fitting for single-image raw-data", IEEE TIP 17(10), 2008.
     """
-    variance = np.maximum(signal, np.float32(0.0)) * np.float32(1 / photons)
-    variance += np.float32(read_noise**2)
-    noise = _noise(rng, signal.shape)
-    noise *= np.sqrt(variance, out=variance)
-    noise += signal
-    return noise
+    clipped = cv2.max(signal, 0.0)
+    variance = cv2.addWeighted(clipped, 1 / photons, clipped, 0.0, read_noise**2)
+    return as_field(cv2.add(cv2.multiply(_noise(rng, signal.shape), cv2.sqrt(variance)), signal))
 
 
 def develop(raw: Field, *, gamma: float, contrast: float) -> NDArray[np.uint8]:

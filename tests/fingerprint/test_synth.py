@@ -322,6 +322,17 @@ def test_twin_shares_coarse_but_not_fine_structure(
     assert _correlation(_fine(target), _fine(fake)) < 0.4
 
 
+def test_twin_cutoff_sets_how_much_is_shared(items: dict[Material, Item]) -> None:
+    target = _window(items[Material.PLASTIC])
+
+    def mid(image: NDArray[np.float32]) -> NDArray[np.float32]:
+        return _blur(image, 1.5) - _blur(image, 4.0)
+
+    close = _window(twin(items[Material.PLASTIC], _rng(16)))
+    loose = _window(twin(items[Material.PLASTIC], _rng(16), cutoff_px=24.0))
+    assert _correlation(mid(target), mid(close)) > _correlation(mid(target), mid(loose)) + 0.2
+
+
 @pytest.mark.parametrize("material", list(Material))
 def test_print_copy_keeps_coarse_and_loses_fine_structure(
     items: dict[Material, Item], material: Material
