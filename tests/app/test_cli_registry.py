@@ -1,0 +1,99 @@
+"""The ledger commands end to end on synthetic items and a ledger folder."""
+
+from __future__ import annotations
+
+import argparse
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from app.cli_registry import register_commands
+from fingerprint.synth import Material, Tier, capture, copied_serial, make_item
+
+Run = Callable[..., int]
+
+
+def _main(*argv: str) -> int:
+    """``app.cli.main``'s contract: a command's status, 2 for ValueError/OSError."""
+    parser = argparse.ArgumentParser(prog="hallmark")
+    register_commands(parser.add_subparsers(required=True))
+    args = parser.parse_args([str(a) for a in argv])
+    try:
+        status: int = args.command(args)
+    except (ValueError, OSError):
+        return 2
+    return status
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two enrolment captures, a new capture of item 1, and a copy of item 1's serial."""
+    folder = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(3)
+    first, second = make_item(rng, Material.PAPER, 1), make_item(rng, Material.PAPER, 2)
+    frames = {
+        "first": capture(first, rng, Tier.EASY),
+        "second": capture(second, rng, Tier.EASY),
+        "first-again": capture(first, rng, Tier.EASY),
+        "copied-serial": capture(copied_serial(first, rng), rng, Tier.EASY),
+    }
+    paths = {}
+    for name, frame in frames.items():
+        paths[name] = folder / f"{name}.png"
+        cv2.imwrite(str(paths[name]), frame)
+    return paths
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path
+
+
+def test_keys_enrol_verify_and_audit(
+    home: Path, images: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys, ledger = home / "keys", home / "ledger"
+    assert _main("keys", "new", "acme.example", "--dir", keys) == 0
+    assert stat.S_IMODE((keys / "acme.example.skey").stat().st_mode) == 0o600
+    assert _main("keys", "new", "acme.example", "--dir", keys) == 2  # never overwritten
+    assert _main("registry", "init", ledger, "--trust", keys / "acme.example.vkey") == 0
+    skey = keys / "acme.example.skey"
+    for name, serial in (("first", "SN000001"), ("second", "SN000002")):
+        assert _main("enrol", images[name], "--serial", serial, "--key", skey,
+                     "--registry", ledger) == 0  # fmt: skip
+    assert "template sha256" in capsys.readouterr().out
+    assert _main("enrol", images["first"], "--serial", "SN000002", "--key", skey,
+                 "--registry", ledger) == 2  # fmt: skip
+    assert _main("verify", images["first-again"], "--registry", ledger) == 0
+    assert "GENUINE" in capsys.readouterr().out
+    assert _main("verify", images["copied-serial"], "--registry", ledger) in (3, 4)
+    claimed = _main("verify", images["second"], "--registry", ledger, "--serial", "SN000001")
+    assert claimed in (3, 4)
+    assert _main("verify", images["second"], "--registry", ledger, "--serial", "SN9") == 5
+    assert _main("log", "verify", ledger) == 0
+
+    tile = ledger / "tile" / "0" / "000.p" / "2"
+    data = bytearray(tile.read_bytes())
+    data[7] ^= 1
+    tile.write_bytes(bytes(data))
+    assert _main("log", "verify", ledger) != 0
+    assert "verification failed" in capsys.readouterr().err
+
+
+def test_default_registry_trusts_the_default_keys(home: Path, images: dict[str, Path]) -> None:
+    assert _main("keys", "new", "maker") == 0
+    skey = home / "data" / "hallmark" / "keys" / "maker.skey"
+    assert _main("enrol", images["first"], "--serial", "SN000001", "--key", skey) == 0
+    assert _main("verify", images["first-again"], "--device-key", skey) == 0
+
+
+def test_bad_input_fails_cleanly(home: Path, images: dict[str, Path]) -> None:
+    assert _main("verify", images["first"], "--registry", home / "missing") == 2
+    assert _main("verify", images["first"], "--registry", "http://127.0.0.1:9") == 2
+    assert _main("enrol", images["first"], "--serial", "S", "--key", home / "nokey") == 2
