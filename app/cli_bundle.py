@@ -8,12 +8,16 @@ or ``OSError`` with a one-line message, which ``hallmark`` prints.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from registry_client.bundle import (
     Bundle,
+    BundleRegistry,
+    Outbox,
     Selection,
     SelectionKind,
     export_bundle,
@@ -23,6 +27,7 @@ from registry_client.bundle import (
 from registry_client.errors import RegistryError
 from registry_client.note import SignerKey
 from registry_client.policy import TrustPolicy
+from registry_client.proof_text import format_proof
 
 
 class BundleCommandError(ValueError):
@@ -56,6 +61,14 @@ def register_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="trust policy to verify with (default: the bundle's own, which proves nothing)",
     )
     inspect.set_defaults(command=_inspect)
+
+    proof = commands.add_parser(
+        "proof", help="print an item's c2sp.org/tlog-proof@v1 (its entry in the extra line)"
+    )
+    proof.add_argument("bundle", type=Path)
+    proof.add_argument("serial")
+    proof.add_argument("--policy", type=Path, required=True, help="trust policy file")
+    proof.set_defaults(command=_proof)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -126,6 +139,19 @@ def _inspect(args: argparse.Namespace) -> int:
         return 1
     for line in describe(bundle, trust):
         print(line)
+    return 0
+
+
+def _proof(args: argparse.Namespace) -> int:
+    policy = _read_policy(args.policy)
+    try:
+        bundle = open_bundle(args.bundle, policy)
+        found = BundleRegistry(bundle, Outbox(os.devnull)).lookup(args.serial)
+    except RegistryError as exc:
+        print(f"{args.bundle}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    note = found.checkpoint.note.format()
+    print(format_proof(found.leaf_index, found.inclusion_proof, note, extra=found.envelope), end="")
     return 0
 
 

@@ -37,6 +37,7 @@ from registry_client.errors import (
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.note import KeyType, Note, SignerKey
 from registry_client.policy import Log, TrustPolicy, Witness
+from registry_client.proof_text import format_proof, parse_proof, verify_proof
 from registry_client.records import (
     KeyAction,
     KeyEvent,
@@ -165,6 +166,13 @@ def test_export_open_lookup(bundle_file: Path, tmp_path: Path) -> None:
     assert not found.withdrawn
     assert registry.lookup("S00004").withdrawn
     assert registry.checkpoint() == bundle.checkpoint.checkpoint
+    proof = format_proof(
+        found.leaf_index,
+        found.inclusion_proof,
+        found.checkpoint.note.format(),
+        extra=found.envelope,
+    )
+    assert verify_proof(proof, parse_proof(proof).extra or b"", POLICY) == bundle.checkpoint
     with pytest.raises(NotRegisteredError, match="sku SKU-0"):
         registry.lookup("S00011")  # SKU-1: not covered
 
@@ -494,6 +502,13 @@ def test_cli_export_and_inspect(
     assert f"size {ITEMS + 3}" in text
     assert run_cli("bundle", "inspect", out) == 0
     assert "integrity only" in capsys.readouterr().out
+
+    policy_file = str(tmp_path / "policy")
+    assert run_cli("bundle", "proof", out, "S00002", "--policy", policy_file) == 0
+    text = capsys.readouterr().out
+    verify_proof(text, parse_proof(text).extra or b"", POLICY)
+    assert run_cli("bundle", "proof", out, "S00007", "--policy", policy_file) == 1
+    assert "NotRegisteredError" in capsys.readouterr().err
 
     tampered = flip(Path(out), "blob/", 7)
     assert run_cli("bundle", "inspect", str(tampered), "--policy", str(tmp_path / "policy")) == 1
