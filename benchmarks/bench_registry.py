@@ -1,0 +1,185 @@
+"""Registry speed: HTTP lookups under concurrency, register throughput, proof checks.
+
+Run: ``.venv/bin/python benchmarks/bench_registry.py``. Everything stays on 127.0.0.1.
+Each figure comes with a plain reference measured in the same run (a bare GET of the
+checkpoint; one embedded append; one Ed25519 verification), so ratios, not absolute
+times, carry across machines. No assertions on time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import nacl.signing
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "registry_server"))
+from registry_samples import ledger, manufacturer, product
+
+from registry_client.client import EmbeddedRegistry, HttpRegistry
+from registry_client.merkle import leaf_hash, verify_inclusion
+from registry_server.app import Limits
+from registry_server.serve import RegistryServer
+
+ITEMS = 2_000
+CLIENTS = 50
+LOOKUPS_PER_CLIENT = 20
+TIME_LIMIT = 60.0
+
+
+def _latencies(call: Callable[[int], None], clients: int, per_client: int) -> list[float]:
+    """Per-call seconds of ``call(i)`` from ``clients`` threads, bounded by TIME_LIMIT."""
+    deadline = time.monotonic() + TIME_LIMIT
+    out: list[float] = []
+    lock = threading.Lock()
+
+    def worker(c: int) -> None:
+        for k in range(per_client):
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            call(c * per_client + k)
+            with lock:
+                out.append(time.perf_counter() - start)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, range(clients)))
+    return out
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        maker = manufacturer()
+        ledger(root / "ledger", maker)
+        records = [product(maker, f"B{i:06d}") for i in range(ITEMS)]
+
+        embedded = EmbeddedRegistry.open(root / "ledger", root / "state")
+        start = time.perf_counter()
+        entries = [embedded.admit_product(e, t) for e, t in records[: ITEMS // 2]]
+        embedded.append(entries)
+        batched = (ITEMS // 2) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for e, t in records[ITEMS // 2 : ITEMS // 2 + 100]:
+            embedded.register(e, t)
+        single = 100 / (time.perf_counter() - start)
+        rows.append(
+            (
+                "embedded register, one batch",
+                f"{batched:,.0f}/s",
+                f"{batched / single:.1f}× one-by-one",
+            )
+        )
+        rows.append(("embedded register, one by one", f"{single:,.0f}/s", "1.0×"))
+
+        found = embedded.lookup("B000001")
+        cp = found.checkpoint.checkpoint
+        vkey = nacl.signing.VerifyKey(next(k.public_key for k in embedded.policy.manufacturers))
+        signed = records[1][0]
+        n = 5_000
+        start = time.perf_counter()
+        for _ in range(n):
+            verify_inclusion(
+                leaf_hash(found.envelope),
+                found.leaf_index,
+                cp.size,
+                found.inclusion_proof,
+                cp.root_hash,
+            )
+            signed.open(embedded.policy.manufacturers)
+        proofs = n / (time.perf_counter() - start)
+        start = time.perf_counter()
+        message = b"Hallmark signed record v1\x00" + signed.payload
+        for _ in range(n):
+            vkey.verify(message, signed.signature)
+        bare = n / (time.perf_counter() - start)
+        rows.append(
+            (
+                "inclusion proof + record signature",
+                f"{proofs:,.0f}/s",
+                f"{proofs / bare:.2f}× bare Ed25519",
+            )
+        )
+        embedded.close()
+
+        server = RegistryServer(
+            root / "ledger",
+            limits=Limits(read_rate=1e9, read_burst=1e9, write_rate=1e9, write_burst=1e9),
+        )
+        url = server.start()
+        try:
+            policy = EmbeddedRegistry.open(root / "ledger", root / "s2").policy
+            local = threading.local()
+
+            def registry() -> HttpRegistry:
+                if not hasattr(local, "r"):
+                    local.r = HttpRegistry(
+                        url, policy, root / "client" / str(threading.get_ident())
+                    )
+                return local.r
+
+            def http_client() -> httpx.Client:
+                if not hasattr(local, "h"):
+                    local.h = httpx.Client(base_url=url, timeout=10)
+                return local.h
+
+            bare_times = _latencies(
+                lambda i: http_client().get("/checkpoint").raise_for_status(),
+                CLIENTS,
+                LOOKUPS_PER_CLIENT,
+            )
+            times = _latencies(
+                lambda i: registry().lookup(f"B{i % (ITEMS // 2):06d}"), CLIENTS, LOOKUPS_PER_CLIENT
+            )
+            p50, p99 = _pct(times, 50), _pct(times, 99)
+            b50 = _pct(bare_times, 50)
+            rows.append(
+                (
+                    f"HTTP verified lookup, {CLIENTS} clients, p50",
+                    f"{p50 * 1e3:.1f} ms",
+                    f"{p50 / b50:.1f}× bare GET /checkpoint ({b50 * 1e3:.1f} ms)",
+                )
+            )
+            rows.append(
+                (
+                    f"HTTP verified lookup, {CLIENTS} clients, p99",
+                    f"{p99 * 1e3:.1f} ms",
+                    f"{len(times)} lookups",
+                )
+            )
+
+            rest = records[ITEMS // 2 + 100 :]
+            start = time.perf_counter()
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(lambda r: registry().register(*r), rest))
+            rate = len(rest) / (time.perf_counter() - start)
+            rows.append(
+                (
+                    f"HTTP register, {CLIENTS} clients (batched)",
+                    f"{rate:,.0f}/s",
+                    f"{rate / single:.2f}× embedded one-by-one",
+                )
+            )
+        finally:
+            server.stop()
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>12}  reference")
+    for name, value, ref in rows:
+        print(f"{name:<{width}}  {value:>12}  {ref}")
+
+
+if __name__ == "__main__":
+    main()
