@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Live, start
+from live_server import Live, start
 from registry_samples import event, ledger, manufacturer, product
 
 from registry_client.client import HttpRegistry, read_policy

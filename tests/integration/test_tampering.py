@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Live, start
+from live_server import Live, start
 from registry_samples import LOG_KEY, ledger, manufacturer, product
 
 from registry_client.checkpoint import Checkpoint

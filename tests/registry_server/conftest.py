@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from registry_samples import ledger, manufacturer
+from registry_samples import Served, ledger, manufacturer
 from starlette.testclient import TestClient
 
 from registry_client.client import EmbeddedRegistry
-from registry_client.records import Signer
 from registry_server.app import Limits, create_app
-
-
-@dataclass
-class Served:
-    client: TestClient
-    registry: EmbeddedRegistry
-    maker: Signer
-    folder: Path
 
 
 @pytest.fixture

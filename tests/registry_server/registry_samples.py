@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from registry_client.client import create_ledger
+from starlette.testclient import TestClient
+
+from registry_client.client import EmbeddedRegistry, create_ledger
 from registry_client.note import KeyType, SignerKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
@@ -76,3 +79,13 @@ def ledger(path: Path, *trusted: Signer, log_key: SignerKey = LOG_KEY) -> TrustP
 def manufacturer(name: str = "acme.example") -> Signer:
     """A fresh manufacturer key."""
     return generate_key(f"{name}/{os.urandom(2).hex()}")
+
+
+@dataclass
+class Served:
+    """The app under TestClient, with the registry and folder behind it."""
+
+    client: TestClient
+    registry: EmbeddedRegistry
+    maker: Signer
+    folder: Path

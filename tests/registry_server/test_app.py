@@ -7,8 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import Served
-from registry_samples import event, ledger, manufacturer, product
+from registry_samples import Served, event, ledger, manufacturer, product
 from starlette.testclient import TestClient
 
 from registry_client.client import EmbeddedRegistry
