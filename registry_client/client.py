@@ -18,13 +18,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import importlib
 import json
 import os
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -441,8 +440,8 @@ class _EventQueue:
 def open_registry(target: str, policy: TrustPolicy | None, state_dir: Path) -> Registry:
     """The `Registry` for ``target``: an http(s) URL, a ledger folder, or a bundle file.
 
-    A URL needs ``policy`` (the server's word is not trusted); a folder defaults to its
-    own policy; a bundle carries one (``policy`` is then the verifier's, if given).
+    A URL and a bundle need ``policy`` (neither source's word is trusted); a folder
+    defaults to its own policy.
     """
     if target.startswith(("http://", "https://")):
         if policy is None:
@@ -454,14 +453,11 @@ def open_registry(target: str, policy: TrustPolicy | None, state_dir: Path) -> R
             raise FileNotFoundError(f"{path} is not a ledger folder (no checkpoint and log key)")
         return EmbeddedRegistry.open(path, state_dir, policy)
     if path.is_file():
-        try:
-            bundle = importlib.import_module("registry_client.bundle")
-            opener = bundle.BundleRegistry.open
-        except (ImportError, AttributeError) as exc:
-            raise RegistryUnavailable(
-                f"{path}: offline bundles are not supported yet ({exc})"
-            ) from exc
-        return cast("Registry", opener(path, policy=policy, state_dir=state_dir))
+        from registry_client.bundle import BundleRegistry, Outbox, open_bundle
+
+        if policy is None:
+            raise ValueError(f"{target}: checking a bundle needs a trust policy (--policy FILE)")
+        return BundleRegistry(open_bundle(path, policy), Outbox(state_dir / "outbox"))
     raise FileNotFoundError(f"registry {target!r} is not a URL, a ledger folder or a file")
 
 
