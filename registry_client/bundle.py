@@ -49,6 +49,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -561,31 +562,41 @@ class BundleLog:
 class _Indexes:
     by_serial: dict[str, tuple[int, ...]]
     by_key: dict[str, tuple[int, ...]]
+    templates: dict[bytes, bytes]
     records: int
 
 
-def _peek(index: int, data: bytes) -> tuple[SignedEnvelope, Record]:
-    """The envelope and record of entry ``index``, signature not yet checked."""
-    try:
-        envelope = SignedEnvelope.parse(data)
-        return envelope, parse_record(envelope.payload)
-    except RecordFormatError as exc:
-        raise BundleFormatError(exc.reason, field=f"{_ENTRY_PREFIX}{index}") from exc
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """An entry's bytes, envelope and record; the signature not yet checked."""
+
+    data: bytes
+    envelope: SignedEnvelope
+    record: Record
+
+    @classmethod
+    def peek(cls, index: int, data: bytes) -> _Entry:
+        try:
+            envelope = SignedEnvelope.parse(data)
+            return cls(data, envelope, parse_record(envelope.payload))
+        except RecordFormatError as exc:
+            raise BundleFormatError(exc.reason, field=f"{_ENTRY_PREFIX}{index}") from exc
 
 
 def _check_contents(
-    entries: Mapping[int, bytes],
-    blobs: Mapping[bytes, bytes],
+    peeked: Mapping[int, _Entry],
+    template: Callable[[bytes], bytes | None],
     policy: TrustPolicy,
     selection: Selection,
 ) -> _Indexes:
     """Check that the entries are one selected product record per serial, with their
     revocations and key events, each product validly signed by an unrevoked policy key
-    and matched by its template (`registry.check_product`); no member left over."""
-    peeked = {i: _peek(i, entries[i]) for i in sorted(entries)}
+    and matched by its template (`registry.check_product`); returns their indexes and
+    the templates, each looked up by its SHA-256 with ``template``."""
     by_serial: defaultdict[str, list[int]] = defaultdict(list)
     by_key: defaultdict[str, list[int]] = defaultdict(list)
-    for i, (_, record) in peeked.items():
+    for i in sorted(peeked):
+        record = peeked[i].record
         if isinstance(record, KeyEvent):
             by_key[KeyId.of(record.key).format()].append(i)
         elif isinstance(record, ProductRecord | Revocation):
@@ -596,16 +607,16 @@ def _check_contents(
                 field=f"{_ENTRY_PREFIX}{i}",
             )
     revoking = {
-        key: [entries[i] for i in indexes if _revokes(peeked[i][1])]
+        key: [peeked[i].data for i in indexes if _revokes(peeked[i].record)]
         for key, indexes in by_key.items()
     }
-    used_blobs: set[bytes] = set()
+    templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
     for serial, indexes in by_serial.items():
         products = [
-            (i, peeked[i][0], record)
+            (i, peeked[i].envelope, record)
             for i in indexes
-            if isinstance(record := peeked[i][1], ProductRecord)
+            if isinstance(record := peeked[i].record, ProductRecord)
         ]
         if len(products) != 1:
             raise BundleFormatError(f"serial {serial!r} has {len(products)} product records")
@@ -615,25 +626,22 @@ def _check_contents(
                 f"serial {serial!r} is outside the selection {selection.describe()}",
                 field=f"{_ENTRY_PREFIX}{index}",
             )
-        template = blobs.get(record.template_sha256)
-        if template is None:
+        blob = template(record.template_sha256)
+        if blob is None:
             raise BundleFormatError(
                 f"template of serial {serial!r} is missing",
                 field=f"{_BLOB_PREFIX}{record.template_sha256.hex()}",
             )
         key = record.manufacturer.format()
-        check_product(envelope, template, policy, revoking.get(key, ()))
-        used_blobs.add(record.template_sha256)
+        check_product(envelope, blob, policy, revoking.get(key, ()))
+        templates[record.template_sha256] = blob
         used_keys.add(key)
-    if extra := sorted(set(blobs) - used_blobs):
-        raise BundleFormatError(
-            "no record names this template", field=_BLOB_PREFIX + extra[0].hex()
-        )
     if extra_keys := sorted(set(by_key) - used_keys):
         raise BundleFormatError(f"key events for {extra_keys[0]}, which signed no bundled record")
     return _Indexes(
         by_serial={s: tuple(v) for s, v in by_serial.items()},
         by_key={k: tuple(v) for k, v in by_key.items()},
+        templates=templates,
         records=len(by_serial),
     )
 
@@ -751,15 +759,10 @@ def export_bundle(
                 f"{checkpoint.root_hash.hex()}, the ledger holds size {ledger.size} root "
                 f"{ledger.checkpoint.root_hash.hex()}"
             )
-        entries = _selected_entries(ledger, selection)
-        blobs = {
-            sha: ledger.blob(sha)
-            for _, record in (_peek(i, d) for i, d in entries.items())
-            if isinstance(record, ProductRecord)
-            for sha in (record.template_sha256,)
-        }
-        indexes = _check_contents(entries, blobs, policy, selection)
-        tiles = {t: ledger.read(t.path) for t in tiles_for_entries(entries, checkpoint.size)}
+        peeked = _selected_entries(ledger, selection)
+        indexes = _check_contents(peeked, partial(_stored_blob, ledger), policy, selection)
+        tiles = {t: ledger.read(t.path) for t in tiles_for_entries(peeked, checkpoint.size)}
+    entries, blobs = {i: e.data for i, e in peeked.items()}, indexes.templates
     path = Path(out)
     with _atomic_file(path) as file:
         writer = _Writer(file)
@@ -811,48 +814,62 @@ def _ledger(source: Ledger | StrPath, policy: TrustPolicy) -> Iterator[Ledger]:
     raise SignatureError(f"{source}: no policy log key opens the ledger: {'; '.join(failures)}")
 
 
-def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, bytes]:
+def _stored_blob(ledger: Ledger, sha256: bytes) -> bytes | None:
+    try:
+        return ledger.blob(sha256)
+    except LookupError:
+        return None
+
+
+def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, _Entry]:
     """The first product record of each selected serial, with the serial's revocations
     and the key events of each record's manufacturer key."""
     if selection.kind is SelectionKind.SERIALS:
-        indexes = sorted({i for s in selection.values for i in ledger.find(SERIAL, s)})
-        candidates: Iterable[tuple[int, bytes]] = ((i, ledger.entry(i)) for i in indexes)
+        indexes: Iterable[int] = sorted(
+            {i for s in selection.values for i in ledger.find(SERIAL, s)}
+        )
     else:
-        candidates = _scan(ledger)
+        indexes = range(ledger.size)
     seen: set[str] = set()
-    products: dict[int, ProductRecord] = {}
-    for i, data in candidates:
+    products: dict[int, _Entry] = {}
+    for i, data in _read_entries(ledger, indexes):
         try:
-            record = parse_record(SignedEnvelope.parse(data).payload)
-        except RecordFormatError:
+            entry = _Entry.peek(i, data)
+        except BundleFormatError:
             continue  # not a record: no selection matches it
+        record = entry.record
         if isinstance(record, ProductRecord) and record.serial not in seen:
             seen.add(record.serial)
             if selection.matches(record):
-                products[i] = record
+                products[i] = entry
     if not products:
         raise LookupError(
             f"{selection.describe()} matches no product record in the log of size {ledger.size}"
         )
+    records = [e.record for e in products.values() if isinstance(e.record, ProductRecord)]
     related = {
-        *(i for r in products.values() for i in ledger.find(SERIAL, r.serial)),
-        *(
-            i
-            for k in {r.manufacturer.format() for r in products.values()}
-            for i in ledger.find(KEY, k)
-        ),
+        *(i for r in records for i in ledger.find(SERIAL, r.serial)),
+        *(i for k in {r.manufacturer.format() for r in records} for i in ledger.find(KEY, k)),
     }
-    entries = {i: ledger.entry(i) for i in related - products.keys()}
-    entries = {
-        i: d for i, d in entries.items() if isinstance(_peek(i, d)[1], Revocation | KeyEvent)
+    others = {
+        i: entry
+        for i, data in _read_entries(ledger, sorted(related - products.keys()))
+        if isinstance((entry := _Entry.peek(i, data)).record, Revocation | KeyEvent)
     }
-    return {**entries, **{i: ledger.entry(i) for i in products}}
+    return {**others, **products}
 
 
-def _scan(ledger: Ledger, chunk: int = 64 * TILE_WIDTH) -> Iterator[tuple[int, bytes]]:
-    """Every entry of the ledger with its index, read tile by tile."""
-    for start in range(0, ledger.size, chunk):
-        yield from enumerate(ledger.entries(start, min(start + chunk, ledger.size)), start)
+def _read_entries(ledger: Ledger, indexes: Iterable[int]) -> Iterator[tuple[int, bytes]]:
+    """The entries at ascending ``indexes``, reading each level-0 tile's bundle once."""
+    pending: list[int] = []
+    for i in (*indexes, None):
+        if pending and (i is None or i // TILE_WIDTH != pending[0] // TILE_WIDTH):
+            first = pending[0]
+            run = ledger.entries(first, pending[-1] + 1)
+            yield from ((j, run[j - first]) for j in pending)
+            pending.clear()
+        if i is not None:
+            pending.append(i)
 
 
 def _whole_seconds(now: datetime | None) -> datetime:
@@ -940,7 +957,12 @@ def open_bundle(path: StrPath, policy: TrustPolicy, *, now: datetime | None = No
             f"{manifest.checkpoint.size} root {manifest.checkpoint.root_hash.hex()}"
         )
     tiles = _prove_entries(members.tiles, members.entries, checkpoint.checkpoint)
-    indexes = _check_contents(members.entries, members.blobs, policy, manifest.selection)
+    peeked = {i: _Entry.peek(i, data) for i, data in members.entries.items()}
+    indexes = _check_contents(peeked, members.blobs.get, policy, manifest.selection)
+    if extra := sorted(members.blobs.keys() - indexes.templates.keys()):
+        raise BundleFormatError(
+            "no record names this template", field=_BLOB_PREFIX + extra[0].hex()
+        )
     counts = Counts(
         records=indexes.records,
         entries=len(members.entries),
