@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from fingerprint.synth.fields import Field, lowpass
+from fingerprint.synth.fields import Field, as_field
 
 #: Focal length of the simulated camera, in units of the frame width (about 60° across).
 _FOCAL_PER_WIDTH = 0.9
@@ -104,15 +104,27 @@ def local_rate(homography: NDArray[np.float64], point: NDArray[np.float64]) -> f
     return float(np.sqrt(abs(np.linalg.det(jacobian))))
 
 
-def antialiased(surface: NDArray[np.uint8], rate: float) -> Field:
-    """The surface as reflectance, pre-filtered for sampling at ``rate`` frame px per px.
+def antialiased(surface: NDArray[np.uint8], rate: float) -> NDArray[np.uint8]:
+    """The surface pre-filtered for sampling at ``rate`` frame pixels per surface pixel.
 
     A Gaussian of width ``0.5·√(1/rate² − 1)`` surface pixels widens the surface pixel's
     footprint (σ ≈ 0.5 px) to that of a frame pixel, so bilinear resampling afterwards
-    neither aliases nor depends on the sampling phase.
+    neither aliases nor depends on the sampling phase. Returns ``surface`` itself when
+    no filtering is needed (``rate`` ≥ 1).
     """
     sigma = 0.5 * np.sqrt(max(0.0, 1 / rate**2 - 1))
-    return lowpass(surface.astype(np.float32) * np.float32(1 / 255), sigma)
+    if sigma == 0:
+        return surface
+    return np.asarray(cv2.GaussianBlur(surface, (0, 0), sigma), dtype=np.uint8)
+
+
+def label_coverage(corners: NDArray[np.float64], size: tuple[int, int]) -> Field:
+    """Anti-aliased coverage of the quadrilateral ``corners`` (N, 2) in a (width, height) frame."""
+    subpixel = 4  # fractional bits of the vertex coordinates
+    canvas = np.zeros((size[1], size[0]), np.uint8)
+    vertices = np.rint(corners * (1 << subpixel)).astype(np.int32)
+    cv2.fillConvexPoly(canvas, vertices, 255, cv2.LINE_AA, subpixel)
+    return as_field(canvas) * np.float32(1 / 255)
 
 
 def point_spread(

@@ -20,13 +20,14 @@ from numpy.typing import NDArray
 from fingerprint.synth.camera import (
     antialiased,
     fit_in_frame,
+    label_coverage,
     local_rate,
     pinhole,
     point_spread,
     project,
     surface_corners,
 )
-from fingerprint.synth.fields import Field
+from fingerprint.synth.fields import Field, as_field
 from fingerprint.synth.items import Item
 from fingerprint.synth.label import SURFACE_PX_PER_MODULE
 from fingerprint.synth.scene import Background, background, illumination
@@ -277,9 +278,11 @@ def _warp_label(
     patch_size = (int(x1 - x0), int(y1 - y0))
     centre = np.array([(surface.shape[1] - 1) / 2, (surface.shape[0] - 1) / 2])
     source = antialiased(surface, local_rate(homography, centre))
-    reflectance = cv2.warpPerspective(source, to_patch, patch_size, flags=cv2.INTER_LINEAR)
-    ones = np.ones(surface.shape, np.float32)
-    coverage = cv2.warpPerspective(ones, to_patch, patch_size, flags=cv2.INTER_LINEAR)
+    warped = cv2.warpPerspective(
+        source, to_patch, patch_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    reflectance = as_field(warped) * np.float32(1 / 255)
+    coverage = label_coverage(corners - [x0, y0], patch_size)
     return _Patch(int(x0), int(y0), reflectance, coverage)
 
 
@@ -317,6 +320,32 @@ def _signal(
     return signal
 
 
+def _expose(
+    item: Item, params: CaptureParams, rng: np.random.Generator, size: tuple[int, int]
+) -> tuple[bytes, NDArray[np.float64], CaptureParams]:
+    """The JPEG file, homography and parameters actually used of one capture."""
+    width, height = size
+    if width % 2 or height % 2 or min(size) < 64:
+        raise ValueError(f"frame size must be even and at least 64×64, got {width}×{height}")
+    homography, scale = homography_for(params, item.surface.shape, size)
+    shading, colour = background(rng, params.background, size)
+    light = illumination(rng, size, gradient=params.gradient, vignetting=params.vignetting)
+    kernel = point_spread(
+        defocus_px=params.defocus_px,
+        motion_px=params.motion_px,
+        motion_angle_deg=params.motion_angle_deg,
+    )
+    shadow_offset = rng.uniform(-1, 1, 2) * 6 * scale
+    patch = _warp_label(item.surface, homography, size, kernel.shape[0] // 2 + _SHADOW_PAD_PX)
+    signal = _signal(patch, shading, colour, light, kernel, params, shadow_offset)
+    raw = add_noise(signal, rng, photons=params.photons, read_noise=params.read_noise)
+    jpeg = encode_jpeg(
+        develop(raw, gamma=params.gamma, contrast=params.contrast), params.jpeg_quality
+    )
+    used = params if scale == params.scale else dataclasses.replace(params, scale=scale)
+    return jpeg, homography, used
+
+
 def render(
     item: Item,
     params: CaptureParams,
@@ -345,26 +374,8 @@ def render(
     Capture
         With ``params.scale`` lowered if the label had to shrink to fit the frame.
     """
-    width, height = size
-    if width % 2 or height % 2 or min(size) < 64:
-        raise ValueError(f"frame size must be even and at least 64×64, got {width}×{height}")
-    homography, scale = homography_for(params, item.surface.shape, size)
-    shading, colour = background(rng, params.background, size)
-    light = illumination(rng, size, gradient=params.gradient, vignetting=params.vignetting)
-    kernel = point_spread(
-        defocus_px=params.defocus_px,
-        motion_px=params.motion_px,
-        motion_angle_deg=params.motion_angle_deg,
-    )
-    shadow_offset = rng.uniform(-1, 1, 2) * 6 * scale
-    patch = _warp_label(item.surface, homography, size, kernel.shape[0] // 2 + _SHADOW_PAD_PX)
-    signal = _signal(patch, shading, colour, light, kernel, params, shadow_offset)
-    raw = add_noise(signal, rng, photons=params.photons, read_noise=params.read_noise)
-    jpeg = encode_jpeg(
-        develop(raw, gamma=params.gamma, contrast=params.contrast), params.jpeg_quality
-    )
+    jpeg, homography, used = _expose(item, params, rng, size)
     image = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), np.uint8)
-    used = params if scale == params.scale else dataclasses.replace(params, scale=scale)
     return Capture(image=image, jpeg=jpeg, homography=homography, tier=tier, params=used)
 
 
@@ -386,3 +397,17 @@ def capture(
 ) -> NDArray[np.uint8]:
     """A camera frame of ``item``: BGR uint8, shape (size[1], size[0], 3)."""
     return capture_with_truth(item, rng, tier, size).image
+
+
+def capture_jpeg(
+    item: Item,
+    rng: np.random.Generator,
+    tier: Tier = Tier.MEDIUM,
+    size: tuple[int, int] = (1280, 960),
+) -> bytes:
+    """The JPEG file of ``capture_with_truth(item, rng, tier, size)``, not decoded.
+
+    The same bytes for the same ``rng`` state; for writing datasets without paying for
+    a decode.
+    """
+    return _expose(item, sample_params(rng, tier), rng, size)[0]

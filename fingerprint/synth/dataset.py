@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from fingerprint.synth.attacks import copied_serial, print_copy, twin
-from fingerprint.synth.capture import Tier, capture_with_truth
+from fingerprint.synth.capture import Tier, capture_jpeg
 from fingerprint.synth.items import Item, make_item
 from fingerprint.synth.materials import Material
 
@@ -181,8 +181,7 @@ def _item_dataset(
     rows = []
     for (name, subject, role, shot_tier), child in zip(shots, capture_seeds, strict=True):
         path = folder / f"{name}.jpg"
-        shot = capture_with_truth(subject, np.random.default_rng(child), shot_tier)
-        (out_dir / path).write_bytes(shot.jpeg)
+        (out_dir / path).write_bytes(capture_jpeg(subject, np.random.default_rng(child), shot_tier))
         rows.append(
             ManifestRow(
                 path=path,

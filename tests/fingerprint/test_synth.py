@@ -28,6 +28,7 @@ from fingerprint.synth import (
     Role,
     Tier,
     capture,
+    capture_jpeg,
     capture_with_truth,
     copied_serial,
     gtin_check_digit,
@@ -212,6 +213,7 @@ def test_capture_is_deterministic(items: dict[Material, Item]) -> None:
     assert np.array_equal(first.homography, second.homography)
     assert first.params == second.params
     assert np.array_equal(capture(item, _rng(5), Tier.HARD), first.image)
+    assert capture_jpeg(item, _rng(5), Tier.HARD) == first.jpeg
 
 
 def test_capture_frame_shape_and_size(items: dict[Material, Item]) -> None:
