@@ -496,11 +496,7 @@ def _atomic_file(path: Path) -> Iterator[BinaryIO]:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _sync_directory(path.parent)
 
 
 # --- What a bundle holds, checked the same way on export and open --------------------------
