@@ -51,7 +51,7 @@ ATTACKS: dict[str, Attack] = {
     "print_copy": print_copy,
     "twin": twin,
 }
-SAMPLES_PER_TIER = 20
+SAMPLES_PER_TIER = {Tier.EASY: 20, Tier.MEDIUM: 20, Tier.HARD: 8}
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -109,7 +109,7 @@ def captures(items: dict[Material, Item]) -> dict[Tier, list[tuple[Item, Capture
     return {
         tier: [
             (pool[k % len(pool)], capture_with_truth(pool[k % len(pool)], _rng(2, t, k), tier))
-            for k in range(SAMPLES_PER_TIER)
+            for k in range(SAMPLES_PER_TIER[tier])
         ]
         for t, tier in enumerate(Tier)
     }
@@ -228,7 +228,7 @@ def test_code_decodes_in_nearly_all_captures(
     captures: dict[Tier, list[tuple[Item, Capture]]], tier: Tier
 ) -> None:
     decoded = sum(item.gs1 in _decoded(shot.image) for item, shot in captures[tier])
-    assert decoded >= 0.95 * SAMPLES_PER_TIER
+    assert decoded >= 0.95 * SAMPLES_PER_TIER[tier]
 
 
 @pytest.mark.parametrize("tier", list(Tier))
@@ -360,8 +360,8 @@ def test_copied_serial_is_an_unrelated_surface(
 def test_write_dataset(tmp_path: Path) -> None:
     write = functools.partial(
         write_dataset,
-        items_per_material=2,
-        captures_per_item=1,
+        items_per_material=1,
+        captures_per_item=2,
         tier=Tier.MEDIUM,
         seed=5,
         materials=[Material.LEATHER],
@@ -369,9 +369,9 @@ def test_write_dataset(tmp_path: Path) -> None:
     manifest = write(tmp_path / "a")
     rows = read_manifest(manifest)
     assert manifest.read_text().splitlines()[0] == ",".join(MANIFEST_HEADER)
-    assert [row.role for row in rows[:5]] == list(Role)
-    assert len(rows) == 2 * (1 + 1 + 3)
-    assert {row.target_item for row in rows} == {"leather-0000", "leather-0001"}
+    assert [row.role for row in rows] == [Role.ENROL, Role.GENUINE, *list(Role)[1:]]
+    assert len(rows) == 1 + 2 + 3
+    assert {row.target_item for row in rows} == {"leather-0000"}
     for row in rows:
         assert row.tier == (Tier.EASY if row.role == Role.ENROL else Tier.MEDIUM)
         image = cv2.imread(str(manifest.parent / row.path))
@@ -420,7 +420,7 @@ def _manifest_rows(draw: st.DrawFn) -> ManifestRow:
     )
 
 
-@settings(max_examples=50)
+@settings(max_examples=30)
 @given(st.lists(_manifest_rows(), max_size=6, unique_by=lambda row: row.path))
 def test_manifest_round_trip(
     tmp_path_factory: pytest.TempPathFactory, rows: list[ManifestRow]
