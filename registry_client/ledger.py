@@ -37,6 +37,7 @@ import hashlib
 import os
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -63,6 +64,8 @@ from registry_client.errors import (
 from registry_client.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
+    MerkleTree,
+    NodeSource,
     leaf_hash,
     root_hash,
     verify_consistency,
@@ -78,8 +81,6 @@ from registry_client.tiles import (
     format_entry_bundle,
     parse_entry_bundle,
     tile_for_node,
-    tiles_for_consistency,
-    tiles_for_inclusion,
     tiles_for_root,
     verify_entry_bundle,
 )
@@ -164,6 +165,7 @@ class Ledger:
         "_root",
         "_signer",
         "_state",
+        "_tile_cache",
     )
 
     def __init__(
@@ -188,6 +190,7 @@ class Ledger:
         )
         self._append_mutex = threading.Lock()
         self._state = state
+        self._tile_cache = _TileCache()
 
     @classmethod
     def create(cls, path: StrPath, signer: SignerKey, *, origin: str | None = None) -> Ledger:
@@ -372,8 +375,7 @@ class Ledger:
             raise ValueError(f"tree size is {size}, want 0 ≤ size ≤ {view_size}")
         if not 0 <= index < size:
             raise ValueError(f"leaf index is {index}, want 0 ≤ index < {size}")
-        tree = self._tree(tiles_for_inclusion(index, size), size, view_size)
-        return tree.inclusion_proof(index)
+        return self._tree(view_size).inclusion_proof(index, size)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
         """``PROOF(size1, D[0:size2])`` from the tiles (RFC 9162 §2.1.4.1).
@@ -384,8 +386,7 @@ class Ledger:
         size2 = view_size if size2 is None else size2
         if not 0 < size1 <= size2 <= view_size:
             raise ValueError(f"sizes are {size1} → {size2}, want 0 < size1 ≤ size2 ≤ {view_size}")
-        tree = self._tree(tiles_for_consistency(size1, size2), size2, view_size)
-        return tree.consistency_proof(size1)
+        return self._tree(view_size).consistency_proof(size1, size2)
 
     def read(self, path: str) -> bytes:
         """The bytes a static server would send for ``path``, as of the checkpoint held.
@@ -422,9 +423,9 @@ class Ledger:
         paths = {self._root / _blob_path(sha): b for _, sha, b in blobs}
         return {path: b for path, b in paths.items() if not path.exists()}
 
-    def _tree(self, tiles: Iterable[Tile], size: int, view_size: int) -> TileHashes:
-        """The tree of ``size`` over the given tiles, read as published for ``view_size``."""
-        return TileHashes(size, {t: _read_tile(self._root, t, view_size) for t in tiles})
+    def _tree(self, size: int) -> _TileTree:
+        """The tree of ``size`` over the folder's tiles, as published for that size."""
+        return _TileTree(self._root, size, self._tile_cache)
 
     def _adopt(self, note: bytes) -> None:
         """Move to the checkpoint ``note`` if it differs from the one held and extends it."""
@@ -436,14 +437,8 @@ class Ledger:
         if new.size < old.size:
             raise CheckpointError(f"tree size went from {old.size} to {new.size}; want growth")
         if old.size:
-            proof = self._tree(tiles_for_consistency(old.size, new.size), new.size, new.size)
-            verify_consistency(
-                old.size,
-                new.size,
-                proof.consistency_proof(old.size),
-                old.root_hash,
-                new.root_hash,
-            )
+            proof = self._tree(new.size).consistency_proof(old.size)
+            verify_consistency(old.size, new.size, proof, old.root_hash, new.root_hash)
         self._state = state
 
     def _recover(self) -> None:
@@ -499,6 +494,63 @@ class _State:
         if self._edge is None:
             self._edge = _Edge.read(root, self.checkpoint)
         return self._edge
+
+
+class _TileCache:
+    """Recently used tiles, each expanded into a `MerkleTree` of its inner subtree hashes.
+
+    A proof needs a few hashes from each of a few tiles, most of them inner nodes that
+    would otherwise be rehashed from the tile's 256 hashes on every request. A tile's
+    bytes never change for a given width (tlog-tiles §Merkle Tree), so entries stay
+    valid as the log grows.
+    """
+
+    __slots__ = ("_mutex", "_trees")
+
+    CAPACITY = 256
+    """Tiles kept: about 16 KB each."""
+
+    def __init__(self) -> None:
+        self._trees: OrderedDict[Tile, MerkleTree] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def get(self, root: Path, tile: Tile, size: int) -> MerkleTree:
+        """``tile`` of the tree of ``size``, read from the folder on a miss."""
+        with self._mutex:
+            tree = self._trees.get(tile)
+            if tree is not None:
+                self._trees.move_to_end(tile)
+                return tree
+        data = _read_tile(root, tile, size)
+        tree = MerkleTree(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE))
+        with self._mutex:
+            self._trees[tile] = tree
+            if len(self._trees) > self.CAPACITY:
+                self._trees.popitem(last=False)
+        return tree
+
+
+class _TileTree(NodeSource):
+    """The tree of ``size`` leaves over the folder's tiles, read through a `_TileCache`."""
+
+    __slots__ = ("_cache", "_root", "_size")
+
+    def __init__(self, root: Path, size: int, cache: _TileCache) -> None:
+        self._root = root
+        self._size = size
+        self._cache = cache
+
+    @property
+    def size(self) -> int:
+        """Number of leaves."""
+        return self._size
+
+    def node(self, height: int, index: int) -> bytes:
+        """Complete subtree ``(height, index)``: a node of the tile that holds it."""
+        tile = tile_for_node(height, index, self._size)
+        rise = height - TILE_HEIGHT * tile.level
+        tree = self._cache.get(self._root, tile, self._size)
+        return tree.node(rise, index % (TILE_WIDTH >> rise))
 
 
 class _Edge:
