@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import __version__
+from app import __version__, cli_bundle, cli_registry
 
 if TYPE_CHECKING:
     from fingerprint import Template
@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("reference", type=Path, help="image or template (.hmfp)")
     verify.add_argument("probe", type=Path, help="image or template (.hmfp)")
     verify.set_defaults(command=_match)
+
+    cli_registry.register_commands(sub)
+    cli_bundle.register_commands(sub)
     return parser
 
 

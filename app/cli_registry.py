@@ -70,7 +70,9 @@ def register_commands(subparsers: Any) -> None:
 
     enrol_cmd = subparsers.add_parser("enrol", help="fingerprint an item and register it")
     enrol_cmd.add_argument("image", type=Path)
-    enrol_cmd.add_argument("--serial", required=True, help="the item's GS1 serial (AI 21)")
+    enrol_cmd.add_argument(
+        "--serial", help="the item's GS1 serial (AI 21); default: the decoded code's"
+    )
     enrol_cmd.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
     enrol_cmd.add_argument("--gtin", help="GTIN-14, needed when the image has no code")
     _registry_options(enrol_cmd)
@@ -198,7 +200,7 @@ def _enrol(args: argparse.Namespace) -> int:
         )
     proven = done.proven
     cp = proven.checkpoint.checkpoint
-    print(f"enrolled {args.serial} ({proven.record.gtin}) at leaf {proven.leaf_index}")
+    print(f"enrolled {proven.record.serial} ({proven.record.gtin}) at leaf {proven.leaf_index}")
     print(f"template sha256 {done.template_sha256.hex()}")
     print(f"checkpoint {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
     return 0

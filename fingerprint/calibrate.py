@@ -17,14 +17,31 @@ from numpy.typing import NDArray
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fusion:
+    """Score fusion and the decision thresholds on the fused score."""
+
     weights: tuple[float, ...]
     bias: float
+    genuine_at: float = 0.0
+    counterfeit_below: float = 0.0
+
+    def scores(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(features @ np.asarray(self.weights) + self.bias, np.float64)
 
 
 def fit_fusion(
-    features: NDArray[np.float64], same: NDArray[np.bool_], ridge: float = 1e-3, steps: int = 50
+    features: NDArray[np.float64],
+    same: NDArray[np.bool_],
+    ridge: float = 1e-3,
+    steps: int = 50,
+    retake_share: float = 0.03,
+    reject_share: float = 0.005,
 ) -> Fusion:
-    """Fit ``Fusion`` to ``features`` (N, K) labelled ``same`` (N,) True for genuine pairs."""
+    """Fit ``Fusion`` to ``features`` (N, K) labelled ``same`` (N,) True for genuine pairs.
+
+    The thresholds are set on the genuine pairs' fused scores: ``genuine_at`` leaves
+    ``retake_share`` of them below it (sent to retake or rejected), and
+    ``counterfeit_below`` leaves ``reject_share`` (called counterfeit).
+    """
     if features.ndim != 2 or len(features) != len(same):
         raise ValueError(
             f"want features (N, K) and labels (N,), got {features.shape}, {same.shape}"
@@ -46,4 +63,10 @@ def fit_fusion(
         beta -= step
         if np.max(np.abs(step)) < 1e-9:
             break
-    return Fusion(weights=tuple(float(w) for w in beta[:-1]), bias=float(beta[-1]))
+    genuine = (x @ beta)[same]
+    return Fusion(
+        weights=tuple(float(w) for w in beta[:-1]),
+        bias=float(beta[-1]),
+        genuine_at=float(np.quantile(genuine, retake_share)),
+        counterfeit_below=float(np.quantile(genuine, reject_share)),
+    )

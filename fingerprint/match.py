@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -44,7 +45,9 @@ class Evidence:
     ``homography`` maps probe patch coordinates to reference patch coordinates (3, 3).
     ``fine`` and ``coarse`` are normalised correlations of the aligned residual bands;
     ``lbp_distance`` is the mean chi-square distance of corresponding LBP cells;
-    ``overlap`` is the share of the reference window the aligned probe covers.
+    ``overlap`` is the share of the reference window the aligned probe covers;
+    ``novelty`` is the strongest spectral peak of the aligned probe's residual that the
+    reference lacks (whitened power ratio): a halftone screen from a print copy.
     """
 
     matches: int
@@ -54,6 +57,7 @@ class Evidence:
     coarse: float
     lbp_distance: float
     overlap: float
+    novelty: float
 
     def __post_init__(self) -> None:
         self.homography.flags.writeable = False
@@ -71,6 +75,7 @@ class Evidence:
             _fisher_z(self.coarse),
             self.lbp_distance,
             self.overlap,
+            float(np.log(self.novelty)),
         )
 
 
@@ -145,6 +150,7 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
         coarse=coarse,
         lbp_distance=_lbp_distance(reference, probe, homography),
         overlap=float(mask.mean()),
+        novelty=_spectral_novelty(ref_res, warped),
     )
 
 
@@ -201,6 +207,41 @@ def _ncc(a: NDArray[np.float32], b: NDArray[np.float32], mask: NDArray[np.bool_]
     y -= y.mean()
     denominator = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
     return float(np.dot(x, y) / denominator) if denominator > 0 else 0.0
+
+
+def _spectral_novelty(reference: NDArray[np.float32], probe: NDArray[np.float32]) -> float:
+    """Largest ratio of the probe's whitened power spectrum to the reference's.
+
+    A print copy carries its printer's halftone screen: narrow peaks in the spectrum
+    that no capture of the genuine surface has. Each spectrum is smoothed over 3×3 bins
+    and divided by its radial mean; frequencies below 6 and above 120 cycles per window
+    are ignored (illumination, JPEG blocks, the Nyquist edge).
+    """
+    radius, window = _spectral_grid(reference.shape[0])
+    band = (radius >= 6) & (radius <= 120 * reference.shape[0] // 256)
+    ref = _whitened_spectrum(reference, radius, window)
+    pro = _whitened_spectrum(probe, radius, window)
+    return float(np.max(pro[band] / np.maximum(ref[band], 1.0)))
+
+
+@functools.cache
+def _spectral_grid(size: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Radius of each centred FFT bin, and the 2-D Hann window, for (size, size) images."""
+    half = size // 2
+    radius = np.hypot(*np.mgrid[-half : size - half, -half : size - half]).astype(np.int64)
+    window = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
+    radius.flags.writeable = False
+    window.flags.writeable = False
+    return radius, window
+
+
+def _whitened_spectrum(
+    residual: NDArray[np.float32], radius: NDArray[np.int64], window: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    power = np.abs(np.fft.fftshift(np.fft.fft2(residual * window))) ** 2
+    power = cv2.blur(power.astype(np.float32), (3, 3))
+    radial = np.bincount(radius.ravel(), power.ravel()) / np.maximum(np.bincount(radius.ravel()), 1)
+    return np.asarray(power / (radial[radius] + 1e-9), np.float32)
 
 
 def _fisher_z(r: float) -> float:

@@ -45,7 +45,7 @@ class MatchParams:
     ransac_px: float = 3.0
     min_inliers: int = 8
     max_corner_shift: float = 0.25  # of the patch side: code-rectified windows barely move
-    weights: tuple[float, ...] = (0.0, 0.0, 20.0, 0.0, 0.0)
-    bias: float = -4.0
+    weights: tuple[float, ...] = (1.9546, 0.6598, 0.9525, 0.1768, 0.0264, 0.0)
+    bias: float = -7.4826
     genuine_at: float = 2.0
     counterfeit_below: float = -2.0

@@ -40,7 +40,7 @@ class Enrolment:
 def enrol(
     image: ImageInput,
     *,
-    serial: str,
+    serial: str | None = None,
     signer: Signer,
     registry: Registry,
     gtin: str | None = None,
@@ -49,7 +49,8 @@ def enrol(
 ) -> Enrolment:
     """Fingerprint ``image`` and register it as item ``serial`` signed by ``signer``.
 
-    ``gtin`` is required when no code is decoded, and must agree with it otherwise.
+    ``serial`` and ``gtin`` default to the decoded GS1 code's and must agree with it
+    when given; without a code both are required.
     Raises `EnrolRefused` for a capture needing a retake or labels that disagree, and
     the registry's errors (`SignatureError` for an untrusted key, `DuplicateSerialError`).
     """
@@ -59,7 +60,7 @@ def enrol(
             f"{i.reason.value} ({i.value:.3g} vs {i.threshold:.3g})" for i in issues
         )
         raise EnrolRefused(f"capture needs a retake: {reasons}")
-    gtin = _check_code(template.code_text, serial=serial, gtin=gtin)
+    gtin, serial = _check_code(template.code_text, serial=serial, gtin=gtin)
     data = template.to_bytes()
     record = ProductRecord(
         gtin=gtin,
@@ -79,18 +80,18 @@ def enrol(
     return Enrolment(proven=registry.lookup(serial))
 
 
-def _check_code(code_text: str, *, serial: str, gtin: str | None) -> str:
-    """The GTIN to register, after cross-checking the decoded code with the arguments."""
+def _check_code(code_text: str, *, serial: str | None, gtin: str | None) -> tuple[str, str]:
+    """GTIN and serial to register, after cross-checking the decoded code with the arguments."""
     if not code_text:
-        if gtin is None:
-            raise EnrolRefused("no GS1 code was decoded; pass --gtin")
-        return gtin
+        if gtin is None or serial is None:
+            raise EnrolRefused("no GS1 code was decoded; pass --gtin and --serial")
+        return gtin, serial
     try:
         code = parse(code_text)
     except Gs1Error as exc:
         raise EnrolRefused(f"the decoded code {code_text!r} is not GS1: {exc}") from exc
-    if code.serial != serial:
+    if serial is not None and code.serial != serial:
         raise EnrolRefused(f"the code says serial {code.serial!r}, --serial says {serial!r}")
     if gtin is not None and gtin != code.gtin:
         raise EnrolRefused(f"the code says GTIN {code.gtin}, --gtin says {gtin}")
-    return code.gtin
+    return code.gtin, code.serial

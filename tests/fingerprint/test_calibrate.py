@@ -27,3 +27,14 @@ def test_separable_classes_stay_finite() -> None:
 def test_needs_both_classes() -> None:
     with pytest.raises(ValueError, match="both"):
         fit_fusion(np.zeros((3, 1)), np.array([True, True, True]))
+
+
+def test_thresholds_leave_the_asked_share_of_genuine_pairs_below() -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(2, 1, (4000, 1)), rng.normal(-2, 1, (4000, 1))])
+    same = np.arange(len(x)) < 4000
+    fusion = fit_fusion(x, same, retake_share=0.05, reject_share=0.01)
+    genuine = fusion.scores(x[same])
+    assert np.mean(genuine < fusion.genuine_at) == pytest.approx(0.05, abs=0.002)
+    assert np.mean(genuine < fusion.counterfeit_below) == pytest.approx(0.01, abs=0.002)
+    assert fusion.counterfeit_below < fusion.genuine_at
