@@ -59,13 +59,19 @@ def make_item(rng: np.random.Generator, material: Material, index: int) -> Item:
     material : Material
         Surface family.
     index : int
-        Serial number, 0–999999; also names the item (``"{material}-{index:04d}"``).
+        Item number within its material, 0–9999; names the item
+        (``"{material}-{index:04d}"``). The serial is unique across materials too
+        (the material's product code × 10,000 + index), as a registry keyed by serial
+        needs.
 
     Returns
     -------
     Item
     """
-    gs1 = element_string(product=_PRODUCT[material], serial=index)
+    if not 0 <= index < 10_000:
+        raise ValueError(f"item index must be in 0..9999, got {index}")
+    serial = _PRODUCT[material] * 10_000 + index
+    gs1 = element_string(product=_PRODUCT[material], serial=serial)
     return build_item(rng, material=material, gs1=gs1, item_id=f"{material}-{index:04d}")
 
 
