@@ -12,17 +12,7 @@ Everything is deterministic given the ``numpy.random.Generator`` passed in.
 """
 
 from fingerprint.synth.attacks import copied_serial, print_copy, twin
-from fingerprint.synth.capture import (
-    NOMINAL_PX_PER_MODULE,
-    Capture,
-    CaptureParams,
-    Tier,
-    capture,
-    capture_jpeg,
-    capture_with_truth,
-    render,
-    sample_params,
-)
+from fingerprint.synth.capture import Capture, capture, capture_jpeg, capture_with_truth, render
 from fingerprint.synth.dataset import (
     MANIFEST_HEADER,
     ManifestRow,
@@ -36,6 +26,7 @@ from fingerprint.synth.items import Item, make_item
 from fingerprint.synth.label import SURFACE_PX_PER_MODULE, SURFACE_SHAPE
 from fingerprint.synth.materials import Material
 from fingerprint.synth.scene import Background
+from fingerprint.synth.tiers import NOMINAL_PX_PER_MODULE, CaptureParams, Tier, sample_params
 
 __all__ = [
     "CODE_MODULES",

@@ -28,9 +28,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from fingerprint.synth.attacks import copied_serial, print_copy, twin
-from fingerprint.synth.capture import Tier, capture_jpeg
+from fingerprint.synth.capture import capture_jpeg
 from fingerprint.synth.items import Item, make_item
 from fingerprint.synth.materials import Material
+from fingerprint.synth.tiers import Tier
 
 MANIFEST_NAME = "manifest.csv"
 MANIFEST_HEADER = ("path", "item_id", "material", "role", "target_item", "tier")

@@ -18,10 +18,11 @@ from numpy.typing import NDArray
 from fingerprint.region import RegionSpec
 from fingerprint.synth.attacks import copied_serial, print_copy, twin
 from fingerprint.synth.camera import project
-from fingerprint.synth.capture import Capture, Tier, capture_with_truth
+from fingerprint.synth.capture import Capture, capture_with_truth
 from fingerprint.synth.items import Item, make_item
 from fingerprint.synth.label import module_to_surface
 from fingerprint.synth.materials import Material
+from fingerprint.synth.tiers import Tier
 
 _ROW = 200  # pixel height of a row
 _HEADER = 28
