@@ -295,7 +295,7 @@ class Ledger:
             old = state.checkpoint
             edge = state.edge(self._root).copy()
             files = edge.extend(e.data for e in entries)
-            kept = {t.path for t in tiles_for_root(old.size)}  # the partial tiles of old.size
+            kept = {t.path for t in _partial_tiles(old.size)}
             files.update((p, d) for p, d in edge.partial_files().items() if p not in kept)
             new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
             note = _sign(signer, new)
@@ -393,9 +393,9 @@ class Ledger:
 
         ``path`` is ``checkpoint``, ``tile/<L>/<N>[.p/<W>]`` or
         ``tile/entries/<N>[.p/<W>]``. A partial tile of any width up to the current one
-        is served, cut from the current or full tile once its own file is gone
-        (tlog-tiles §Partial Tiles). Tiles are sent as stored: clients verify them.
-        Raises ``ValueError`` for other paths and ``LookupError`` past the tree.
+        is cut from the tile as published now (the files kept for older checkpoints are
+        for plain static servers; tlog-tiles §Partial Tiles). Tiles are sent unchecked:
+        clients verify them. ``ValueError`` for other paths, ``LookupError`` past the tree.
         """
         state = self._state
         if path == CHECKPOINT:
@@ -465,10 +465,13 @@ class Ledger:
         self._index.truncate(size)
 
     def _discard_partials(self, old: int, new: int) -> None:
-        """Delete the partial files of tiles that are full at ``new`` but were not at ``old``."""
-        for tile in _new_tiles(old, new):
-            if tile.is_partial:
-                continue
+        """Delete the kept partial files of tiles partial at ``old`` and full at ``new``.
+
+        tlog-tiles §Partial Tiles lets a log drop partial tiles once the full one exists.
+        """
+        for tile in _partial_tiles(old):
+            if tile.index >= new >> (TILE_HEIGHT * (tile.level + 1)):
+                continue  # not full yet
             name = f"{encode_index(tile.index)}.p"
             shutil.rmtree(self._root / "tile" / str(tile.level) / name, ignore_errors=True)
             if tile.level == 0:
@@ -573,7 +576,7 @@ class _Edge:
     def read(cls, root: Path, checkpoint: Checkpoint) -> _Edge:
         """The edge of the tree ``checkpoint`` commits to, from its partial tiles."""
         size = checkpoint.size
-        partial = {t.level: _read_tile(root, t, size) for t in tiles_for_root(size)}
+        partial = {t.level: _read_tile(root, t, size) for t in _partial_tiles(size)}
         depth = max(partial, default=-1) + 1
         levels = [bytearray(partial.get(level, b"")) for level in range(depth)]
         entries: list[bytes] = []
@@ -782,6 +785,16 @@ def _compare_kept_partials(root: Path, edge: _Edge) -> list[str]:
                 )
             compared.append(kept_name)
     return compared
+
+
+def _partial_tiles(size: int) -> frozenset[Tile]:
+    """The partial tiles of a tree of ``size``: at most one per level, its rightmost.
+
+    They are exactly the tiles its root is computed from (`tiles.tiles_for_root`): the
+    root folds the complete subtrees given by the bits of ``size``, and those of heights
+    ``8L`` to ``8L + 7`` are hashes of level ``L``'s partial tile.
+    """
+    return tiles_for_root(size)
 
 
 def _new_tiles(old: int, new: int) -> Iterator[Tile]:

@@ -26,7 +26,13 @@ from registry_client.merkle import (
     verify_inclusion,
 )
 from registry_client.note import KeyType, Note, SignerKey
-from registry_client.tiles import TILE_WIDTH, format_entry_bundle, tile_data, tree_tiles
+from registry_client.tiles import (
+    TILE_WIDTH,
+    format_entry_bundle,
+    tile_data,
+    tiles_for_root,
+    tree_tiles,
+)
 
 SIGNER = SignerKey(name="ledger.test/log", key_type=KeyType.ED25519, seed=bytes(range(32)))
 LOG_KEY = SIGNER.verifier
@@ -233,6 +239,15 @@ def expected_tile_files(sizes: list[int]) -> set[str]:
     tiles |= {t for t in final if not t.is_partial}
     paths = {t.path for t in tiles} | {t.entries_path for t in tiles if t.level == 0}
     return paths
+
+
+@given(st.integers(0, 2**40))
+def test_the_root_comes_from_the_partial_tiles_alone(size: int) -> None:
+    """The ledger keeps only the partial tiles to extend the tree and compute its root."""
+    partial = {t for t in tree_tiles(size) if t.is_partial} if size < 2**20 else None
+    assert partial is None or tiles_for_root(size) == partial
+    assert all(t.is_partial for t in tiles_for_root(size))
+    assert len(tiles_for_root(size)) == sum(1 for level in range(6) if (size >> 8 * level) % 256)
 
 
 def test_partial_tiles_of_older_checkpoints_stay_readable(ledger: Ledger) -> None:
