@@ -726,17 +726,22 @@ def _read_tile(root: Path, tile: Tile, size: int, *, entries: bool = False) -> b
             data = (root / name).read_bytes()
         except FileNotFoundError:
             continue
-        if candidate.width == tile.width:
-            return data
-        if entries:
-            return format_entry_bundle(_parse_bundle(data, candidate)[: tile.width])
-        if len(data) != candidate.width * HASH_SIZE:
-            raise LedgerCorruptError(
-                f"{len(data)} bytes, want {candidate.width * HASH_SIZE}", path=name
-            )
-        return data[: tile.width * HASH_SIZE]
+        return (
+            data if candidate.width == tile.width else _cut(data, candidate, tile, entries=entries)
+        )
     missing = published.entries_path if entries else published.path
     raise LedgerCorruptError("file is missing", path=missing)
+
+
+def _cut(data: bytes, wide: Tile, narrow: Tile, *, entries: bool) -> bytes:
+    """The bytes of ``narrow`` (or its entry bundle), cut from those of ``wide``."""
+    if entries:
+        return format_entry_bundle(_parse_bundle(data, wide)[: narrow.width])
+    if len(data) != wide.width * HASH_SIZE:
+        raise LedgerCorruptError(
+            f"{len(data)} bytes, want {wide.width * HASH_SIZE}", path=wide.path
+        )
+    return data[: narrow.width * HASH_SIZE]
 
 
 def _parse_bundle(data: bytes, tile: Tile) -> tuple[bytes, ...]:
@@ -774,12 +779,12 @@ def _compare_kept_partials(root: Path, edge: _Edge) -> list[str]:
             continue
         for width in sorted(w for w in widths if 0 < w < current.width):
             kept = Tile(level=current.level, index=current.index, width=width)
-            if entries:
-                kept_name = kept.entries_path
-                want = format_entry_bundle(parse_entry_bundle(data, current)[:width])
-            else:
-                kept_name, want = kept.path, data[: width * HASH_SIZE]
-            if (root / kept_name).read_bytes() != want:
+            kept_name = kept.entries_path if entries else kept.path
+            try:
+                found = (root / kept_name).read_bytes()
+            except FileNotFoundError:  # dropped meanwhile, as above
+                continue
+            if found != _cut(data, current, kept, entries=entries):
                 raise LedgerCorruptError(
                     "differs from a prefix of the current tile", path=kept_name
                 )
