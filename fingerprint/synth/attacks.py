@@ -91,7 +91,7 @@ def _photograph(target: Item, rng: np.random.Generator) -> Field:
         read_noise=1e-3,
         jpeg_quality=95,
     )
-    shot = render(target, params, rng, tier=Tier.EASY, size=(1280, 960))
+    shot = render(target, params, rng, tier=Tier.EASY, size=(1024, 768))
     grey = cv2.cvtColor(np.asarray(shot.image), cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
     misregistration = np.array([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)], [0, 0, 1]])
     rectified = cv2.warpPerspective(
