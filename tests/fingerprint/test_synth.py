@@ -341,7 +341,7 @@ def test_print_copy_keeps_coarse_and_loses_fine_structure(
 ) -> None:
     target = _window(items[material])
     fake = _window(print_copy(items[material], _rng(14)))
-    assert _correlation(_coarse(target), _coarse(fake)) > 0.7
+    assert _correlation(_coarse(target), _coarse(fake)) > 0.6
     assert _correlation(_fine(target), _fine(fake)) < 0.35
 
 
