@@ -231,7 +231,7 @@ class Ledger:
                 with exclusive_lock(root / LOCK):
                     ledger._recover()
             except BaseException:
-                index.close()
+                ledger.close()
                 raise
         return ledger
 

@@ -400,6 +400,15 @@ def test_tampered_index_is_caught_by_audit(grown: Ledger) -> None:
     assert caught.value.path == INDEX
 
 
+def test_writer_refuses_an_index_behind_the_checkpoint(grown: Ledger) -> None:
+    with sqlite3.connect(grown.path / INDEX) as db:
+        db.execute("UPDATE meta SET size = 100")
+    with pytest.raises(LedgerCorruptError, match="covers 100 leaves, checkpoint has 310"):
+        Ledger.open(grown.path, SIGNER)
+    with pytest.raises(LedgerCorruptError, match="covers 100 leaves"):
+        grow(grown, 1)
+
+
 def test_tampered_partial_kept_for_an_older_checkpoint_is_caught(grown: Ledger) -> None:
     grow(grown, 1)  # 001.p/54 stays, for the checkpoint of size 310
     flip(grown.path / "tile/0/001.p/54", offset=9)
