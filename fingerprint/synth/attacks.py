@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fingerprint.synth.capture import Tier, render, sample_params
+from fingerprint.synth.capture import render
 from fingerprint.synth.fields import Field, as_field, gaussian_field, highpass, masked_lowpass
 from fingerprint.synth.ink import apply_ink, clustered_dot_screen, halftone, spread
 from fingerprint.synth.items import Item, build_item, photo_source
-from fingerprint.synth.label import SURFACE_SHAPE, artwork, print_label
+from fingerprint.synth.label import SURFACE_SHAPE, WHITE_INK, artwork, print_label
 from fingerprint.synth.materials import texture
+from fingerprint.synth.tiers import Tier, sample_params
 
 #: Default wavelength (surface px) below which a twin's texture is new.
 TWIN_CUTOFF_PX = 8.0
@@ -73,9 +74,9 @@ def _photograph(target: Item, rng: np.random.Generator) -> Field:
     """The counterfeiter's estimate of ``target``'s reflectance, at surface resolution.
 
     A close, sharp, evenly lit photograph (about 11–16 px per module, flat tone curve,
-    JPEG quality 95)
-    is warped back onto the surface grid (with a registration error of up to a pixel),
-    linearised with an assumed gamma of 2.2 and scaled so the label's white is 0.93.
+    JPEG quality 95) is warped back onto the surface grid (with a registration error of
+    up to a pixel), linearised with an assumed gamma of 2.2 and scaled so that the
+    label's white comes out at the white ink's reflectance.
     """
     params = dataclasses.replace(
         sample_params(rng, Tier.EASY),
@@ -102,7 +103,7 @@ def _photograph(target: Item, rng: np.random.Generator) -> Field:
         borderMode=cv2.BORDER_REPLICATE,
     )
     white = float(np.percentile(rectified, 99.5))
-    return as_field(np.clip(rectified * np.float32(0.93 / white), 0, 1))
+    return as_field(np.clip(rectified * np.float32(WHITE_INK / white), 0, 1))
 
 
 @dataclass(frozen=True, slots=True)

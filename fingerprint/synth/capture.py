@@ -28,13 +28,11 @@ from fingerprint.synth.camera import (
 )
 from fingerprint.synth.fields import Field, as_field
 from fingerprint.synth.items import Item
-from fingerprint.synth.label import SURFACE_PX_PER_MODULE
+from fingerprint.synth.label import SURFACE_PX_PER_MODULE, WHITE_INK
 from fingerprint.synth.scene import background, illumination
 from fingerprint.synth.sensor import add_noise, bayer_view, develop, encode_jpeg, row_pattern
 from fingerprint.synth.tiers import NOMINAL_PX_PER_MODULE, CaptureParams, Tier, sample_params
 
-#: Reflectance of the label's white (print_label's white ink), exposed to ``exposure``.
-_WHITE = 0.93
 #: Extra room around the label for its shadow, frame pixels.
 _SHADOW_PAD_PX = 24
 
@@ -160,7 +158,7 @@ def _signal(
     on_label = cv2.filter2D(patch.coverage * patch.reflectance, -1, kernel) * light[ys, xs]
     under_label = cv2.filter2D(patch.coverage * behind, -1, kernel)
 
-    balance = np.asarray(params.white_balance, np.float32) * np.float32(params.exposure / _WHITE)
+    balance = np.asarray(params.white_balance, np.float32) * np.float32(params.exposure / WHITE_INK)
     signal[ys, xs] = behind
     bayer_view(signal)[...] *= row_pattern(colour * balance, signal.shape[1])
     window = bayer_view(signal[ys, xs])

@@ -1,4 +1,4 @@
-"""Label layout, its artwork, and the ink models that print it onto a material.
+"""Label layout, its artwork, and printing it onto a material (inks in ``ink.py``).
 
 Layout of a synthetic label, in code modules (16 surface pixels each)::
 
@@ -47,6 +47,9 @@ CODE_ORIGIN_PX = (
     CODE_OFFSET_MODULES * SURFACE_PX_PER_MODULE - 0.5,
     CODE_OFFSET_MODULES * SURFACE_PX_PER_MODULE - 0.5,
 )
+
+#: Reflectance of the white ink the quiet-zone box is printed with.
+WHITE_INK = 0.93
 
 _FRAME_THICKNESS_PX = 3
 _TEXT_SCALE = 0.8
@@ -166,7 +169,7 @@ def print_label(texture: Field, gs1: str, rng: np.random.Generator) -> NDArray[n
         The printed surface, shape ``SURFACE_SHAPE``, reflectance × 255.
     """
     art = artwork(gs1)
-    white_ink = np.float32(0.93) + np.float32(0.015) * gaussian_field(rng, SURFACE_SHAPE, 2.0)
+    white_ink = np.float32(WHITE_INK) + np.float32(0.015) * gaussian_field(rng, SURFACE_SHAPE, 2.0)
     surface = apply_white(
         texture, art.white, opacity=float(rng.uniform(0.85, 0.95)), white=white_ink
     )
