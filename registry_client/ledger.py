@@ -23,7 +23,13 @@ Appending a batch is one step under the lock and yields one new checkpoint:
 After a crash before step 4 the old checkpoint stands. Readers bound every lookup by its
 size, so they never see the cut-short batch; the next writer deletes its files and index
 rows (known from step 2) before appending. `Ledger.append` returns only after step 4, so
-an acknowledged entry survives a crash or power cut.
+an acknowledged entry survives a crash or power cut. The partial tiles of every
+checkpoint stay on disk until their tile is full, as tlog-tiles requires of a log.
+
+Reads check what they cheaply can (an entry against its level-0 tile hash, a blob
+against its SHA-256) and raise `LedgerCorruptError`, naming the file, on a mismatch;
+`audit` recomputes everything. Proofs are computed from the tiles, unchecked: clients
+verify them against the signed checkpoint.
 
 References
 ----------
