@@ -133,6 +133,22 @@ def _warp_label(
     return _Patch(int(x0), int(y0), reflectance, coverage)
 
 
+def _shadow(coverage: Field, offset: NDArray[np.float64]) -> Field:
+    """Fraction of the light the label's soft shadow takes from what lies behind it.
+
+    The label's coverage moved by ``offset`` (whole pixels; a shadow needs no more) and
+    spread over a few pixels, the further the source of light the softer.
+    """
+    dx, dy = (round(v) for v in offset)
+    height, width = coverage.shape
+    cast = np.zeros_like(coverage)
+    cast[max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = coverage[
+        max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)
+    ]
+    size = 2 * round(3 + 0.7 * float(np.hypot(dx, dy))) + 1
+    return as_field(cv2.stackBlur(cast, (size, size))) * np.float32(0.35)
+
+
 def _signal(
     patch: _Patch,
     shading: Field,
@@ -150,11 +166,8 @@ def _signal(
     """
     height, width = patch.coverage.shape
     ys, xs = slice(patch.y0, patch.y0 + height), slice(patch.x0, patch.x0 + width)
-    shift = np.array([[1, 0, shadow_offset[0]], [0, 1, shadow_offset[1]]])
-    cast = cv2.warpAffine(patch.coverage, shift, (width, height))
-    softness = 2 + 3 * float(np.hypot(*shadow_offset)) / 6
     signal = shading * light
-    behind = signal[ys, xs] * (1 - np.float32(0.35) * cv2.GaussianBlur(cast, (0, 0), softness))
+    behind = signal[ys, xs] * (1 - _shadow(patch.coverage, shadow_offset))
     on_label = cv2.filter2D(patch.coverage * patch.reflectance, -1, kernel) * light[ys, xs]
     under_label = cv2.filter2D(patch.coverage * behind, -1, kernel)
 
