@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 import fingerprint
 from app.flows.batch import extract_all, parallel_map
@@ -83,7 +84,7 @@ def evaluate_dataset(
             params,
         )
         return PairResult(
-            probe=probe.path,
+            probe=str(probe.path),
             reference_item=enrol.item_id,
             material=probe.material,
             role=role,
@@ -121,7 +122,7 @@ def _pairs(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow, str]
     for r in rows:
         if r.role == "enrol" or r.target_item not in enrol:
             continue
-        pairs.append((r, enrol[r.target_item], r.role))
+        pairs.append((r, enrol[r.target_item], str(r.role)))
         if r.role == GENUINE:
             pairs.extend(
                 (r, other, OTHER_ITEM)
@@ -132,7 +133,7 @@ def _pairs(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow, str]
 
 
 def _metrics(name: str, results: list[PairResult], params: MatchParams) -> GroupMetrics:
-    def scores(*roles: str) -> np.ndarray:  # type: ignore[type-arg]
+    def scores(*roles: str) -> NDArray[np.float64]:
         return np.array([r.score for r in results if r.role in roles], np.float64)
 
     genuine, impostor = scores(GENUINE), scores(*IMPOSTOR_ROLES)
