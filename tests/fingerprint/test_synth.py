@@ -196,7 +196,7 @@ def test_items_of_one_material_are_independent_at_fine_scale() -> None:
 
 
 def test_photo_items_from_the_same_photograph_differ() -> None:
-    # serials 0 and 3 are both cut from the brick photograph
+    # items whose serials differ by 3 are cut from the same photograph
     a, b = (_window(make_item(_rng(4, k), Material.PHOTO, k)) for k in (0, 3))
     assert abs(_correlation(_fine(a), _fine(b))) < 0.1
     assert abs(_correlation(a - _blur(a, 6.0), b - _blur(b, 6.0))) < 0.2
