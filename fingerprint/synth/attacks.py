@@ -24,10 +24,13 @@ from fingerprint.synth.label import SURFACE_SHAPE, WHITE_INK, artwork, print_lab
 from fingerprint.synth.materials import texture
 from fingerprint.synth.tiers import Tier, sample_params
 
-#: Default wavelength (surface px) below which a twin's texture is new.
-TWIN_CUTOFF_PX = 8.0
-#: Default range of the print copy's halftone cell (surface px).
-COPY_CELL_PX = (3.0, 6.0)
+#: Default wavelength (surface px) below which a twin's texture is new. Hallmark models
+#: 0.3 mm code modules (19 µm per surface px): 24 px is 0.45 mm, a mould fixing the relief
+#: coarser than 1.5 modules while the finer grain forms anew in each moulding.
+TWIN_CUTOFF_PX = 24.0
+#: Default range of the print copy's halftone cell (surface px): 110–190 µm at 0.3 mm
+#: modules, the 135–230 lpi screens of laser and offset printers.
+COPY_CELL_PX = (6.0, 10.0)
 #: Assumed display gamma the counterfeiter undoes on their photograph.
 _ASSUMED_GAMMA = 2.2
 #: Reflectance of the copier's stock and one-pass transmittance of its toner.
@@ -57,8 +60,8 @@ def twin(target: Item, rng: np.random.Generator, *, cutoff_px: float = TWIN_CUTO
     rng : numpy.random.Generator
         Draws the new fine texture and the print.
     cutoff_px : float
-        Shared/new crossover wavelength; 8 px (half a module) by default. A larger value
-        models a mould that fixes less of the surface (an easier twin).
+        Shared/new crossover wavelength; 24 px (1.5 modules) by default. A smaller value
+        models a mould that fixes more of the surface (a harder twin).
     """
     sigma = cutoff_px * np.sqrt(np.log(2) / 2) / np.pi  # exp(−2π²σ²/λ²) = 1/2 at λ
     weight = 1 - artwork(target.gs1).footprint(margin_px=4)
@@ -204,8 +207,8 @@ def print_copy(
     rng : numpy.random.Generator
         Draws the photograph, the printer and the print.
     cell_px : tuple of float
-        Range of the halftone cell, surface px. The default 3–6 px is 94–190 µm for
-        0.5 mm modules (135–270 lpi); for 0.3 mm modules the same screens are 6–10 px.
+        Range of the halftone cell, surface px. The default 6–10 px is 110–190 µm for
+        0.3 mm modules (135–230 lpi); for 0.5 mm modules the same screens are 3–6 px.
 
     References
     ----------

@@ -319,7 +319,7 @@ def test_twin_shares_coarse_but_not_fine_structure(
     items: dict[Material, Item], material: Material
 ) -> None:
     target = _window(items[material])
-    fake = _window(twin(items[material], _rng(13)))
+    fake = _window(twin(items[material], _rng(13), cutoff_px=8.0))
     assert _correlation(_coarse(target), _coarse(fake)) > 0.9
     assert _correlation(_fine(target), _fine(fake)) < 0.4
 
@@ -330,8 +330,8 @@ def test_twin_cutoff_sets_how_much_is_shared(items: dict[Material, Item]) -> Non
     def mid(image: NDArray[np.float32]) -> NDArray[np.float32]:
         return _blur(image, 1.5) - _blur(image, 4.0)
 
-    close = _window(twin(items[Material.PLASTIC], _rng(16)))
-    loose = _window(twin(items[Material.PLASTIC], _rng(16), cutoff_px=24.0))
+    close = _window(twin(items[Material.PLASTIC], _rng(16), cutoff_px=8.0))
+    loose = _window(twin(items[Material.PLASTIC], _rng(16)))
     assert _correlation(mid(target), mid(close)) > _correlation(mid(target), mid(loose)) + 0.2
 
 
