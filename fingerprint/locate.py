@@ -8,6 +8,7 @@ code in view the whole image is the window.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -19,6 +20,8 @@ from fingerprint import gs1
 from fingerprint.region import RegionSpec
 
 _FORMATS = (zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.QRCode)
+MIN_CODE_SIDE = 64
+"""Frames smaller than twice this are not tried at half size."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +70,30 @@ class Window:
 
 
 def read_code(gray: NDArray[np.uint8]) -> ItemCode | None:
-    """Decode the largest DataMatrix or QR code in view, or None."""
-    found = [b for b in zxingcpp.read_barcodes(gray, formats=_FORMATS) if b.valid]
-    if not found:
-        return None
-    best = max(found, key=lambda b: cv2.contourArea(_corners(b).astype(np.float32)))
+    """Decode the largest DataMatrix or QR code in view, or None.
+
+    Print texture inside large modules can defeat zxing-cpp's local binarizer at full
+    resolution; the image is then tried smoothed, and at half size (corners scaled back).
+    """
+    for image, scale in _decode_attempts(gray):
+        found = [b for b in zxingcpp.read_barcodes(image, formats=_FORMATS) if b.valid]
+        if found:
+            return _item_code(max(found, key=_area), scale)
+    return None
+
+
+def _decode_attempts(gray: NDArray[np.uint8]) -> Iterator[tuple[NDArray[np.uint8], float]]:
+    yield gray, 1.0
+    yield np.asarray(cv2.GaussianBlur(gray, (0, 0), 1.5), np.uint8), 1.0
+    if min(gray.shape) >= 2 * MIN_CODE_SIDE:
+        yield np.asarray(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)), 2.0
+
+
+def _area(barcode: zxingcpp.Barcode) -> float:
+    return float(cv2.contourArea(_corners(barcode).astype(np.float32)))
+
+
+def _item_code(best: zxingcpp.Barcode, scale: float) -> ItemCode:
     text = best.text
     parsed: gs1.Gs1 | None = None
     if best.content_type == zxingcpp.ContentType.GS1:
@@ -83,7 +105,7 @@ def read_code(gray: NDArray[np.uint8]) -> ItemCode | None:
         text=text,
         symbology=str(best.format),
         modules=_modules(best),
-        corners=_corners(best),
+        corners=_corners(best) * scale,
         gs1=parsed,
     )
 

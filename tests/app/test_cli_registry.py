@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -11,22 +10,23 @@ import cv2
 import numpy as np
 import pytest
 
-from app.cli_registry import register_commands
+from app.cli import main
+from fingerprint.gs1 import parse
 from fingerprint.synth import Material, Tier, capture, copied_serial, make_item
 
 Run = Callable[..., int]
 
 
-def _main(*argv: str) -> int:
-    """``app.cli.main``'s contract: a command's status, 2 for ValueError/OSError."""
-    parser = argparse.ArgumentParser(prog="hallmark")
-    register_commands(parser.add_subparsers(required=True))
-    args = parser.parse_args([str(a) for a in argv])
-    try:
-        status: int = args.command(args)
-    except (ValueError, OSError):
-        return 2
-    return status
+def _main(*argv: str | Path) -> int:
+    return main([str(a) for a in argv])
+
+
+def _serial(index: int) -> str:
+    """The serial printed on synthetic paper item ``index`` (it does not depend on the rng)."""
+    return parse(make_item(np.random.default_rng(0), Material.PAPER, index).gs1).serial
+
+
+FIRST, SECOND = _serial(1), _serial(2)
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +64,16 @@ def test_keys_enrol_verify_and_audit(
     assert _main("keys", "new", "acme.example", "--dir", keys) == 2  # never overwritten
     assert _main("registry", "init", ledger, "--trust", keys / "acme.example.vkey") == 0
     skey = keys / "acme.example.skey"
-    for name, serial in (("first", "SN000001"), ("second", "SN000002")):
+    for name, serial in (("first", FIRST), ("second", SECOND)):
         assert _main("enrol", images[name], "--serial", serial, "--key", skey,
                      "--registry", ledger) == 0  # fmt: skip
     assert "template sha256" in capsys.readouterr().out
-    assert _main("enrol", images["first"], "--serial", "SN000002", "--key", skey,
+    assert _main("enrol", images["first"], "--serial", SECOND, "--key", skey,
                  "--registry", ledger) == 2  # fmt: skip
     assert _main("verify", images["first-again"], "--registry", ledger) == 0
     assert "GENUINE" in capsys.readouterr().out
     assert _main("verify", images["copied-serial"], "--registry", ledger) in (3, 4)
-    claimed = _main("verify", images["second"], "--registry", ledger, "--serial", "SN000001")
+    claimed = _main("verify", images["second"], "--registry", ledger, "--serial", FIRST)
     assert claimed in (3, 4)
     assert _main("verify", images["second"], "--registry", ledger, "--serial", "SN9") == 5
     assert _main("log", "verify", ledger) == 0
@@ -89,7 +89,7 @@ def test_keys_enrol_verify_and_audit(
 def test_default_registry_trusts_the_default_keys(home: Path, images: dict[str, Path]) -> None:
     assert _main("keys", "new", "maker") == 0
     skey = home / "data" / "hallmark" / "keys" / "maker.skey"
-    assert _main("enrol", images["first"], "--serial", "SN000001", "--key", skey) == 0
+    assert _main("enrol", images["first"], "--serial", FIRST, "--key", skey) == 0
     assert _main("verify", images["first-again"], "--device-key", skey) == 0
 
 
