@@ -1,0 +1,1 @@
+"""The desktop app's widgets: a main window composing one page per mode."""
