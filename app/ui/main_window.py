@@ -63,10 +63,10 @@ class MainWindow(QMainWindow):
         self.banner = QWidget()
         self._banner_text = QLabel()
         self._banner_text.setWordWrap(True)
-        demo = QPushButton("Add &demo items")
+        self.demo_button = QPushButton("Add &demo items")
         row = QHBoxLayout(self.banner)
         row.addWidget(self._banner_text, 1)
-        row.addWidget(demo)
+        row.addWidget(self.demo_button)
         self.banner.setVisible(False)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.restoreState(settings.window_state)
         self.tabs.setCurrentIndex(min(settings.page, self.tabs.count() - 1))
 
-        demo.clicked.connect(self._on_demo_clicked)
+        self.demo_button.clicked.connect(self._on_demo_clicked)
         for page in (self.verify_page, self.enrol_page, self.inspect_page):
             page.status.connect(self.statusBar().showMessage)
 

@@ -1,0 +1,74 @@
+"""The Inspect page: a bundle exported from a ledger, trusted only through a policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import Captures
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from app.flows.verify import Outcome
+from app.jobs import Inspection, Workspace
+from app.ui.inspect_page import InspectPage
+from registry_client.bundle import Selection, SelectionKind, export_bundle
+from registry_client.client import LOG_SKEY, create_ledger
+from registry_client.note import SignerKey
+
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def bundle(workspace: Workspace, tmp_path: Path) -> Path:
+    signer = SignerKey.parse((workspace.places.ledger / LOG_SKEY).read_text().strip())
+    out = tmp_path / "items.hmb"
+    export_bundle(
+        workspace.places.ledger,
+        out,
+        Selection(kind=SelectionKind.MANUFACTURER, values=(workspace.key.key.reference,)),
+        policy=workspace.policy,
+        signer=signer,
+        expires=timedelta(days=30),
+    )
+    return out
+
+
+def _page(qtbot: QtBot, workspace: Workspace) -> InspectPage:
+    page = InspectPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    page.set_workspace(workspace)
+    return page
+
+
+def test_bundle_shows_coverage_and_expiry_then_verifies_offline(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, bundle: Path
+) -> None:
+    page = _page(qtbot, workspace)
+    with qtbot.waitSignal(page.opened, timeout=TIMEOUT_MS) as opened:
+        page.open_bundle(bundle)
+    inspection = opened.args[0]
+    assert isinstance(inspection, Inspection)
+    shown = [label.text() for label in page.findChildren(QLabel)]
+    assert "FRESH" in shown
+    assert f"manufacturer {workspace.key.key.reference}" in shown
+    assert any(text.startswith("1 records") for text in shown)
+    assert any("(in 30.0 days)" in text for text in shown)
+    with qtbot.waitSignal(page.verified, timeout=TIMEOUT_MS) as verified:
+        page.verify_capture(captures.genuine)
+    assert verified.args[0].outcome is Outcome.GENUINE
+    assert page.result.badge.title() == "GENUINE"
+
+
+def test_bundle_is_refused_under_a_policy_that_does_not_trust_its_log(
+    qtbot: QtBot, workspace: Workspace, bundle: Path, tmp_path: Path
+) -> None:
+    create_ledger(tmp_path / "other", SignerKey.generate("other.log"))
+    page = _page(qtbot, workspace)
+    page.set_policy_file(tmp_path / "other" / "policy")
+    with qtbot.waitSignal(page.status, timeout=TIMEOUT_MS) as refused:
+        page.open_bundle(bundle)
+    assert refused.args[0].startswith("Bundle refused")
+    assert any(label.text().startswith("REFUSED") for label in page.findChildren(QLabel))
