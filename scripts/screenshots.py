@@ -1,0 +1,127 @@
+"""Screenshots of the desktop app's pages in realistic states, for docs/screenshots/.
+
+Run offscreen with a throwaway home (nothing touches the real one)::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py docs/screenshots
+    QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=1.25 .venv/bin/python scripts/screenshots.py \
+        /tmp/shots-125
+
+Makes a first-run ledger, enrols a synthetic item, and grabs: the Verify page with a
+genuine and with a counterfeit verdict, the Enrol page mid-batch, and the Inspect page
+with a bundle loaded and a capture verified offline.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+WINDOW = (1240, 820)
+
+
+def main(out: Path) -> int:
+    home = Path(tempfile.mkdtemp(prefix="hallmark-shots-"))
+    for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME"):
+        os.environ[name] = str(home / name.lower())
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import QSettings, QThreadPool
+    from PySide6.QtTest import QSignalSpy, QTest
+    from PySide6.QtWidgets import QApplication, QProgressBar
+
+    from app.flows.enrol import enrol
+    from app.jobs import Places
+    from app.settings import Settings
+    from app.ui.main_window import MainWindow
+    from fingerprint.synth import Material, Tier, capture, make_item, print_copy
+    from registry_client.bundle import Selection, SelectionKind, export_bundle
+    from registry_client.client import LOG_SKEY
+    from registry_client.note import SignerKey
+
+    app = QApplication(sys.argv[:1])
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "ini"))
+
+    def wait(done: Callable[[], bool], what: str) -> None:
+        for _ in range(3000):
+            if done():
+                return
+            QTest.qWait(10)
+        raise TimeoutError(f"waited 30 s for {what}")
+
+    def shot(name: str) -> None:
+        QTest.qWait(50)
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(Places.default(), QThreadPool.globalInstance(), Settings.open("Shots"))
+    window.resize(*WINDOW)
+    window.show()
+    window.start()
+    wait(lambda: window.workspace is not None, "the ledger")
+    ws = window.workspace
+    assert ws is not None
+
+    rng = np.random.default_rng(5)
+    item = make_item(rng, Material.PAPER, 7)
+    enrol(capture(item, rng, Tier.EASY), signer=ws.signer, registry=ws.registry)
+    images = home / "images"
+    images.mkdir()
+    files = {
+        "genuine": capture(item, rng, Tier.EASY),
+        "copy": capture(print_copy(item, rng), rng, Tier.EASY),
+        **{
+            f"line-{n:02d}": capture(make_item(rng, Material.PAPER, 100 + n), rng) for n in range(8)
+        },
+    }
+    for name, image in files.items():
+        cv2.imwrite(str(images / f"{name}.png"), image)
+    (images / "line-03.png").write_bytes(b"truncated")
+
+    verified = QSignalSpy(window.verify_page.verified)
+    for count, (name, verdict) in enumerate((("genuine", "GENUINE"), ("copy", "COUNTERFEIT"))):
+        window.verify_page.open_image(images / f"{name}.png")
+        wait(lambda n=count: verified.count() > n, name)
+        shown = window.verify_page.result.badge.title()
+        if shown != verdict:
+            raise RuntimeError(f"{name} capture shows {shown}, want {verdict}")
+        shot(f"verify_{verdict.lower()}")
+
+    window.tabs.setCurrentWidget(window.enrol_page)
+    window.enrol_page.enrol_paths(sorted(images.glob("line-*.png")))
+    bar = window.enrol_page.findChild(QProgressBar)
+    wait(lambda: bar.value() >= 5, "the batch to get going")
+    shot("enrol_batch")
+    QThreadPool.globalInstance().waitForDone(30_000)
+
+    bundle = home / "items.hmb"
+    export_bundle(
+        ws.places.ledger,
+        bundle,
+        Selection(kind=SelectionKind.MANUFACTURER, values=(ws.key.key.reference,)),
+        policy=ws.policy,
+        signer=SignerKey.parse((ws.places.ledger / LOG_SKEY).read_text().strip()),
+        expires=timedelta(days=30),
+        warn_after=timedelta(days=14),
+    )
+    window.tabs.setCurrentWidget(window.inspect_page)
+    opened = QSignalSpy(window.inspect_page.opened)
+    window.inspect_page.open_bundle(bundle)
+    wait(lambda: opened.count() > 0, "the bundle")
+    window.inspect_page.verify_capture(images / "genuine.png")
+    wait(lambda: window.inspect_page.result.badge.title() == "GENUINE", "offline verdict")
+    shot("inspect_bundle")
+    window.close()
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshots")))
