@@ -30,9 +30,13 @@ https://c2sp.org/signed-note (key names and IDs).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import os
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -72,6 +76,14 @@ _HEX = re.compile(r"[0-9a-f]{64}")
 # GS1 AI encodable character set 82 (GS1 General Specifications §7.11, Figure 7.11-1).
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 _SCHEME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CACHE_SIZE = 16_384
+"""Parsed envelopes, parsed payloads and signature results remembered (LRU, by bytes)."""
+# json.dumps's output for this subset once floats and big integers are refused: keys
+# sorted by code point, which for ASCII keys is RFC 8785's UTF-16 order.
+_FAST_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
 
 
 class RecordType(StrEnum):
@@ -145,12 +157,33 @@ def load_canonical_json(data: bytes, *, limit: int) -> JSONValue:
             object_pairs_hook=_unique_keys,
             parse_float=_refuse_float,
             parse_constant=_refuse_float,
+            parse_int=_safe_int,
         )
-        canonical = canonical_json(value)
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise RecordFormatError(f"not canonical JSON: {exc}") from exc
+    if data.isascii():
+        # Fast path: for ASCII input every key is ASCII, so code-point order (json's
+        # sort_keys) is UTF-16 order, and strings escape with the same encode_basestring.
+        # An equal re-encoding is therefore the canonical one; anything else takes the
+        # full check below for its precise reason.
+        try:
+            if _FAST_ENCODER.encode(value).encode("utf-8") == data:
+                return value
+        except (UnicodeEncodeError, ValueError):
+            pass
+    try:
+        canonical = canonical_json(value)
+    except ValueError as exc:
         raise RecordFormatError(f"not canonical JSON: {exc}") from exc
     if canonical != data:
         raise RecordFormatError("JSON is not in canonical form (RFC 8785)")
+    return value
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError(f"integer {value} is outside ±{MAX_SAFE_INTEGER}")
     return value
 
 
@@ -207,6 +240,11 @@ class KeyId:
         return f"{self.name}+{self.key_hash:08x}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_key_id(text: str) -> KeyId:
+    return KeyId.parse(text)  # immutable: the same text gives an equal, shared KeyId
+
+
 # --- Field codecs: one declaration per field checks, encodes and decodes it -------------
 
 
@@ -237,7 +275,7 @@ class _Text(_Codec):
             raise ValueError(f"got {type(value).__name__}, want a string")
         if not 1 <= len(value) <= self.max_len:
             raise ValueError(f"{len(value)} characters, want 1 to {self.max_len}")
-        if any(c < " " or c == "\x7f" for c in value):
+        if _CONTROL.search(value):
             raise ValueError(f"{value!r} contains a control character")
         if self.pattern is not None and not self.pattern.fullmatch(value):
             raise ValueError(f"{value!r} has characters outside {self.pattern.pattern}")
@@ -291,12 +329,16 @@ class _Fixed(_Codec):
         return self._text(value)
 
     def decode(self, value: JSONValue) -> Any:
-        pattern = rf"-?(0|[1-9][0-9]*)\.[0-9]{{{self.places}}}"
-        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        if not isinstance(value, str) or not _decimal_pattern(self.places).fullmatch(value):
             raise ValueError(f"{value!r}, want a decimal string with {self.places} places")
         if value != self._text(float(value)):
             raise ValueError(f"{value!r} is not canonical, want {self._text(float(value))!r}")
         return float(value)
+
+
+@functools.lru_cache(maxsize=16)
+def _decimal_pattern(places: int) -> re.Pattern[str]:
+    return re.compile(rf"-?(0|[1-9][0-9]*)\.[0-9]{{{places}}}")
 
 
 class _Digest(_Codec):
@@ -383,7 +425,7 @@ class _KeyRef(_Codec):
     def decode(self, value: JSONValue) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"got {value!r}, want name+hash text")
-        return KeyId.parse(value)
+        return _parse_key_id(value)
 
 
 class _VKey(_Codec):
@@ -639,8 +681,14 @@ def parse_record(payload: bytes) -> Record:
     """A validated record from its canonical JSON payload.
 
     Raises `RecordFormatError` naming the field and reason: unknown or missing fields,
-    wrong types, bad GTIN check digits, non-canonical or oversize JSON.
+    wrong types, bad GTIN check digits, non-canonical or oversize JSON. Records are
+    immutable, so the same payload bytes give the same (remembered) object.
     """
+    return _parse_record(bytes(payload))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _parse_record(payload: bytes) -> Record:
     value = load_canonical_json(payload, limit=MAX_PAYLOAD_SIZE)
     if not isinstance(value, dict):
         raise RecordFormatError("record must be a JSON object")
@@ -692,10 +740,12 @@ class SignedEnvelope:
 
         Raises `RecordFormatError` with the field and reason.
         """
-        envelope: SignedEnvelope = _decode_object(
-            cls, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
-        )
-        return envelope
+        if cls is not SignedEnvelope:
+            envelope: SignedEnvelope = _decode_object(
+                cls, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
+            )
+            return envelope
+        return _parse_envelope(bytes(data))
 
     def format(self) -> bytes:
         """The envelope as canonical JSON."""
@@ -724,14 +774,10 @@ class SignedEnvelope:
             raise SignatureError(
                 f"key {key.reference} is not an Ed25519 record key", key=key.reference
             )
-        try:
-            nacl.signing.VerifyKey(key.public_key).verify(
-                _signed_message(self.payload), self.signature
-            )
-        except nacl.exceptions.BadSignatureError as exc:
+        if not _signature_valid(key.public_key, self.payload, self.signature):
             raise SignatureError(
                 f"record signature by {key.reference} does not verify", key=key.reference
-            ) from exc
+            )
         record = parse_record(self.payload)
         if record.signer != self.signer:
             raise SignatureError(
@@ -740,6 +786,75 @@ class SignedEnvelope:
                 key=self.signer.format(),
             )
         return record
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _parse_envelope(data: bytes) -> SignedEnvelope:
+    envelope: SignedEnvelope = _decode_object(
+        SignedEnvelope, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
+    )
+    return envelope
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _signature_valid(public_key: bytes, payload: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` by Ed25519 ``public_key`` covers ``payload`` (remembered).
+
+    The answer depends only on the three byte strings, so remembering it checks nothing
+    less; PyNaCl releases the GIL while it verifies, so threads can share the work.
+    """
+    try:
+        _verify_key(public_key).verify(_signed_message(payload), signature)
+    except nacl.exceptions.BadSignatureError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _verify_key(public_key: bytes) -> nacl.signing.VerifyKey:
+    return nacl.signing.VerifyKey(public_key)
+
+
+_POOL_MUTEX = threading.Lock()
+_POOL: list[ThreadPoolExecutor] = []
+_BATCH_CHUNK = 64
+
+
+def _pool() -> ThreadPoolExecutor:
+    with _POOL_MUTEX:
+        if not _POOL:
+            workers = max(2, min(8, os.cpu_count() or 2))
+            _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="record-verify"))
+        return _POOL[0]
+
+
+def check_signatures(envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> None:
+    """Verify the signatures of ``envelopes`` by trusted ``keys`` on a thread pool.
+
+    Nothing is raised or skipped: the results are remembered, so the `SignedEnvelope.open`
+    of each envelope that follows (which makes every check itself, signature included)
+    finds its answer ready. Worth calling before opening a batch: PyNaCl releases the
+    GIL, so the batch's Ed25519 checks run on every core.
+    """
+    by_id: dict[KeyId, list[bytes]] = {}
+    for key in keys:
+        if key.key_type is KeyType.ED25519:
+            by_id.setdefault(KeyId.of(key), []).append(key.public_key)
+    jobs = [
+        (found[0], e.payload, e.signature)
+        for e in envelopes
+        if len(found := by_id.get(e.signer, [])) == 1
+    ]
+    if len(jobs) < 2 * _BATCH_CHUNK:
+        return  # not worth the hand-off; `open` verifies each in turn
+
+    def run(chunk: Sequence[tuple[bytes, bytes, bytes]]) -> None:
+        for public_key, payload, signature in chunk:
+            _signature_valid(public_key, payload, signature)
+
+    chunks = [jobs[i : i + _BATCH_CHUNK] for i in range(0, len(jobs), _BATCH_CHUNK)]
+    for _ in _pool().map(run, chunks):
+        pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
