@@ -26,6 +26,8 @@ from pathlib import Path
 SCHEMA_VERSION = 1
 NO_LIMIT = 2**63 - 1
 """Largest SQLite integer: an open upper bound for leaf ranges."""
+_IN_CHUNK = 500
+"""Keys per ``IN (…)`` query, well inside SQLite's bound on parameters."""
 
 _SCHEMA = """
 CREATE TABLE meta (
@@ -140,6 +142,26 @@ class LedgerIndex:
                 (kind, key, below),
             )
             return tuple(leaf for (leaf,) in rows)
+
+    def find_many(self, kind: str, keys: Iterable[str], below: int) -> dict[str, tuple[int, ...]]:
+        """`find` for many keys in few queries: each key with leaves ``< below``, ascending.
+
+        Keys with no leaf are left out.
+        """
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, list[int]] = {}
+        with self._mutex:
+            for i in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[i : i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, leaf FROM lookup WHERE kind = ? AND key IN ({marks}) "
+                    "AND leaf < ? ORDER BY key, leaf",
+                    (kind, *chunk, below),
+                )
+                for key, leaf in rows:
+                    found.setdefault(key, []).append(leaf)
+        return {key: tuple(leaves) for key, leaves in found.items()}
 
     def leaves_with_hash(self, leaf_hash: bytes, below: int) -> tuple[int, ...]:
         """Leaves whose RFC 6962 leaf hash is ``leaf_hash``, with index ``< below``."""

@@ -47,6 +47,7 @@ from registry_client.records import (
     ProductRecord,
     SignedEnvelope,
     VerificationEvent,
+    check_signatures,
     parse_record,
 )
 from registry_client.registry import (
@@ -172,17 +173,54 @@ class EmbeddedRegistry:
 
         ``pending`` are serials in the same not-yet-appended batch.
         """
-        key_events = [
-            self._ledger.entry(i) for i in self._ledger.find(KEY, envelope.signer.format())
-        ]
-        record = check_product(envelope, template, self._policy, key_events)
-        if record.serial in pending:
-            raise DuplicateSerialError(record.serial, leaf_index=self._ledger.size)
-        for index in self._ledger.find(SERIAL, record.serial):
-            entry = SignedEnvelope.parse(self._ledger.entry(index))
-            if isinstance(parse_record(entry.payload), ProductRecord):
-                raise DuplicateSerialError(record.serial, leaf_index=index)
-        return NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=(template,))
+        (admitted,) = self.admit_products([(envelope, template)], pending)
+        if isinstance(admitted, Exception):
+            raise admitted
+        return admitted
+
+    def admit_products(
+        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[str] = ()
+    ) -> list[NewEntry | RegistryError | ValueError]:
+        """`admit_product` for a batch: each item's entry, or the error refusing it.
+
+        Makes the same checks in the same order, item by item, but verifies the batch's
+        signatures on a thread pool, reads each signer's key events once and looks up
+        all serials in one query. A serial in ``pending`` or earlier in ``items`` (and
+        admitted) is a `DuplicateSerialError`.
+        """
+        check_signatures([e for e, _ in items], self._policy.manufacturers)
+        key_events: dict[str, list[bytes]] = {}
+        checked: list[ProductRecord | RegistryError | ValueError] = []
+        for envelope, template in items:
+            signer = envelope.signer.format()
+            if signer not in key_events:
+                key_events[signer] = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]
+            try:
+                checked.append(check_product(envelope, template, self._policy, key_events[signer]))
+            except (RegistryError, ValueError) as exc:
+                checked.append(exc)
+        logged = self._ledger.find_many(
+            SERIAL, (r.serial for r in checked if isinstance(r, ProductRecord))
+        )
+        seen = set(pending)
+        out: list[NewEntry | RegistryError | ValueError] = []
+        for (envelope, template), record in zip(items, checked, strict=True):
+            if not isinstance(record, ProductRecord):
+                out.append(record)
+                continue
+            try:
+                if record.serial in seen:
+                    raise DuplicateSerialError(record.serial, leaf_index=self._ledger.size)
+                for index in logged.get(record.serial, ()):
+                    entry = SignedEnvelope.parse(self._ledger.entry(index))
+                    if isinstance(parse_record(entry.payload), ProductRecord):
+                        raise DuplicateSerialError(record.serial, leaf_index=index)
+            except (RegistryError, ValueError) as exc:
+                out.append(exc)
+                continue
+            seen.add(record.serial)
+            out.append(NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=(template,)))
+        return out
 
     def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
         """The ledger entry for a verification event about a registered serial.

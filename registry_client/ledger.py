@@ -354,6 +354,10 @@ class Ledger:
         """Leaf indexes appended under ``(kind, key)``, ascending; empty if none."""
         return self._index.find(kind, key, self.size)
 
+    def find_many(self, kind: str, keys: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        """`find` for many keys at once: each key that has leaves, to its leaf indexes."""
+        return self._index.find_many(kind, keys, self.size)
+
     def indexes_of(self, entry: bytes) -> tuple[int, ...]:
         """Leaf indexes holding exactly ``entry``, ascending; empty if none."""
         return self._index.leaves_with_hash(leaf_hash(entry), self.size)

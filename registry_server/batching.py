@@ -2,7 +2,8 @@
 
 One worker thread owns writing. It takes the first waiting request, gathers more for
 ``window`` seconds (or until ``max_batch``), admits each (signature, key trust,
-duplicate serials, including within the batch), appends the admitted ones in one
+duplicate serials, including within the batch; the products' signatures together on
+a thread pool, their serials in one query), appends the admitted ones in one
 `Ledger.append` — one checkpoint for the lot — and resolves each request's future with
 its leaf index or its own error. A failed append fails every request of that batch.
 """
@@ -19,7 +20,6 @@ from registry_client.client import EmbeddedRegistry
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
-from registry_client.registry import SERIAL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,15 +74,27 @@ class Sequencer:
                 return
 
     def _append(self, batch: list[_Job]) -> None:
+        products = [job for job in batch if job.template is not None]
+        outcomes: dict[int, NewEntry | RegistryError | ValueError] = {}
+        try:
+            admitted_products = self._registry.admit_products(
+                [(job.envelope, job.template) for job in products if job.template is not None]
+            )
+        except Exception as exc:  # the index or a tile failed: every request hears of it
+            for job in batch:
+                job.future.set_exception(exc)
+            return
+        outcomes.update(zip(map(id, products), admitted_products, strict=True))
         admitted: list[tuple[_Job, NewEntry]] = []
-        serials: set[str] = set()
         for job in batch:
             try:
                 if job.template is None:
                     entry = self._registry.admit_event(job.envelope)
                 else:
-                    entry = self._registry.admit_product(job.envelope, job.template, serials)
-                    serials.update(key for kind, key in entry.keys if kind == SERIAL)
+                    outcome = outcomes[id(job)]
+                    if isinstance(outcome, Exception):
+                        raise outcome
+                    entry = outcome
             except (RegistryError, ValueError) as exc:
                 job.future.set_exception(exc)
             else:
