@@ -12,8 +12,10 @@ POSIX only: ``fcntl.flock`` and directory ``fsync`` have no Windows equivalent h
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import platform
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, wait
 from contextlib import contextmanager
@@ -24,6 +26,28 @@ SYNC_THREADS = 16
 """Threads worth giving `write_files`: ``fsync`` waits on the disk with the GIL released,
 and the file system commits concurrent waits together (1,000 files of 2 KB on the ext4
 test VM: 0.40 s one by one, 0.18 s on 16 threads)."""
+
+
+SYNCFS_MIN_FILES = 64
+"""Batches of at least this many files are made durable with two ``syncfs(2)`` calls
+instead of one ``fsync`` per file and directory (Linux ≥ 5.8, one file system): the
+file system commits everything in one journal transaction (1,000 files of 4 KB on the
+ext4 test VM: 0.24 s with 16 fsync threads, 0.05 s by syncfs)."""
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's ``syncfs`` if it reports write-back errors (Linux 5.8 on), else ``None``."""
+    if platform.system() != "Linux":
+        return None
+    try:
+        major, minor = (int(p) for p in platform.release().split(".")[:2])
+        function: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).syncfs
+    except (ValueError, OSError, AttributeError):
+        return None
+    return function if (major, minor) >= (5, 8) else None
+
+
+_SYNCFS = _load_syncfs()
 
 
 def temp_path(path: Path) -> Path:
@@ -45,8 +69,35 @@ def write_files(files: Mapping[Path, bytes], pool: Executor | None = None) -> No
     for path in files:
         directories.add(path.parent)
         _make_directories(path.parent, directories)
+    if len(files) >= SYNCFS_MIN_FILES and _SYNCFS is not None:
+        devices = {os.stat(d).st_dev for d in directories}
+        if len(devices) == 1:
+            _write_all_syncfs(files, next(iter(directories)))
+            return
     _run_all((partial(_write_one, path, data) for path, data in files.items()), pool)
     _run_all((partial(_sync_directory, d) for d in directories), pool)
+
+
+def _write_all_syncfs(files: Mapping[Path, bytes], directory: Path) -> None:
+    """`write_files` for a big batch on one file system: write every temp file, syncfs,
+    rename them all, syncfs again (the renames and new directories)."""
+    for path, data in files.items():
+        _write_one(path, data, sync=False, rename=False)
+    _syncfs(directory)
+    for path in files:
+        os.replace(temp_path(path), path)
+    _syncfs(directory)
+
+
+def _syncfs(directory: Path) -> None:
+    assert _SYNCFS is not None
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _SYNCFS(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"syncfs: {os.strerror(errno)}", str(directory))
+    finally:
+        os.close(fd)
 
 
 def make_directories(directory: Path) -> None:
@@ -95,17 +146,19 @@ def _make_directories(directory: Path, created_in: set[Path]) -> None:
     created_in.add(directory.parent)
 
 
-def _write_one(path: Path, data: bytes) -> None:
+def _write_one(path: Path, data: bytes, *, sync: bool = True, rename: bool = True) -> None:
     staged = temp_path(path)
     fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(staged, path)
+    if rename:
+        os.replace(staged, path)
 
 
 def _sync_directory(directory: Path) -> None:
