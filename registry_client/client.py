@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from registry_client.errors import (
     RegistryError,
     RegistryUnavailable,
     SignatureError,
+    VerificationError,
 )
 from registry_client.ledger import AuditReport, Ledger, NewEntry, audit
 from registry_client.merkle import HASH_SIZE, MerkleTree, leaf_hash
@@ -89,6 +91,11 @@ MAX_LOOKUP_SIZE = 8 * 1024 * 1024
 """Largest ``/lookup`` answer fetched, in bytes."""
 MAX_LOOKUP_LEAVES = 1000
 """Most leaves a ``/lookup`` answer may list."""
+TILE_CACHE_SIZE = 4096
+"""Tiles an `HttpRegistry` remembers (8 KiB each at most). A tile path names its width,
+so its bytes never change (tlog-tiles): partial ones merely stop being asked for."""
+MAX_KEY_ANSWERS = 1024
+"""``/keys`` answers an `HttpRegistry` remembers, by key and tree size."""
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """Connect within 5 s; each read, write and pool wait within 10 s."""
 
@@ -297,6 +304,10 @@ class HttpRegistry:
         digest = hashlib.sha256(self._url.encode()).hexdigest()[:16]
         self._queue = _EventQueue(state_dir / f"queue-{digest}.jsonl")
         self._http = httpx.Client(base_url=self._url, timeout=timeout, transport=transport)
+        self._tiles: OrderedDict[Tile, bytes] = OrderedDict()
+        self._tiles_mutex = threading.Lock()
+        self._last_note: tuple[bytes, VerifiedCheckpoint] | None = None
+        self._key_answers: dict[tuple[str, int], tuple[list[int], list[bytes]]] = {}
 
     @property
     def url(self) -> str:
@@ -310,7 +321,28 @@ class HttpRegistry:
     def lookup(self, serial: str) -> VerifiedRecord:
         verified = self._verified_checkpoint()
         log = _HttpLog(self, verified.checkpoint.size)
-        return verify_lookup(serial, log, verified, self._policy)
+        try:
+            found = verify_lookup(serial, log, verified, self._policy)
+        except VerificationError:
+            # A proof failed: a remembered tile may hold a bad hash that an earlier
+            # proof did not use. Forget them all; the next lookup fetches afresh.
+            with self._tiles_mutex:
+                self._tiles.clear()
+            raise
+        self._remember_tiles(log.tiles)
+        with self._tiles_mutex:
+            if len(self._key_answers) > MAX_KEY_ANSWERS:
+                self._key_answers.clear()
+            self._key_answers.update(log.key_answers)
+        return found
+
+    def key_answer(self, key: str, size: int) -> tuple[list[int], list[bytes]] | None:
+        """The ``/keys`` answer a verified lookup at tree ``size`` used, if remembered.
+
+        A tree of one size never changes, so neither does the server's answer for it.
+        """
+        with self._tiles_mutex:
+            return self._key_answers.get((key, size))
 
     def append_event(self, envelope: SignedEnvelope) -> int | None:
         data = envelope.format()
@@ -382,9 +414,35 @@ class HttpRegistry:
         except httpx.HTTPError as exc:
             raise _Unreachable(f"GET /{path}: {type(exc).__name__}: {exc}", url=self._url) from exc
 
-    def tree(self, tiles: Collection[Tile], size: int) -> TileHashes:
-        """The tree of ``size`` over the fetched ``tiles`` (each checked for length)."""
-        return TileHashes(size, {t: self.fetch(t.path, t.width * HASH_SIZE) for t in tiles})
+    def tree(
+        self, tiles: Collection[Tile], size: int, fetched: dict[Tile, bytes] | None = None
+    ) -> TileHashes:
+        """The tree of ``size`` over the fetched ``tiles`` (each checked for length).
+
+        Tiles that a verified lookup used before are taken from memory (tlog-tiles: the
+        bytes behind a tile path never change). Tiles fetched now go into ``fetched``.
+        """
+        data: dict[Tile, bytes] = {}
+        for t in tiles:
+            with self._tiles_mutex:
+                cached = self._tiles.get(t)
+                if cached is not None:
+                    self._tiles.move_to_end(t)
+            if cached is None:
+                cached = self.fetch(t.path, t.width * HASH_SIZE)
+                if fetched is not None:
+                    fetched[t] = cached
+            data[t] = cached
+        return TileHashes(size, data)
+
+    def _remember_tiles(self, tiles: Mapping[Tile, bytes]) -> None:
+        """Keep the tiles that a lookup's proofs, all verified, were computed from."""
+        with self._tiles_mutex:
+            for t, data in tiles.items():
+                self._tiles[t] = data
+                self._tiles.move_to_end(t)
+            while len(self._tiles) > TILE_CACHE_SIZE:
+                self._tiles.popitem(last=False)
 
     def _post(self, path: str, body: Mapping[str, str]) -> bytes:
         try:
@@ -398,8 +456,13 @@ class HttpRegistry:
 
     def _verified_checkpoint(self) -> VerifiedCheckpoint:
         note = self.fetch("checkpoint", MAX_CHECKPOINT_SIZE)
-        verified = self._policy.verify_checkpoint(note)
+        last = self._last_note
+        if last is not None and last[0] == note:
+            verified = last[1]  # the same bytes verified by the same policy before
+        else:
+            verified = self._policy.verify_checkpoint(note)
         self._store.accept(verified, self._consistency)
+        self._last_note = (note, verified)
         return verified
 
 
@@ -414,11 +477,20 @@ class _HttpLog:
         self._registry = registry
         self._size = size
         self._entries: dict[int, bytes] = {}
+        self.tiles: dict[Tile, bytes] = {}
+        """Tiles fetched (not remembered) for this log's proofs."""
+        self.key_answers: dict[tuple[str, int], tuple[list[int], list[bytes]]] = {}
+        """``/keys`` answers fetched (not remembered), by key and tree size."""
 
     def find(self, kind: str, key: str) -> Sequence[int]:
         route = {SERIAL: "lookup", KEY: "keys"}[kind]
-        body = self._registry.fetch(f"{route}/{quote(key, safe='')}", MAX_LOOKUP_SIZE)
-        leaves, entries = _parse_lookup(body, self._registry.url)
+        answer = self._registry.key_answer(key, self._size) if kind == KEY else None
+        if answer is None:
+            body = self._registry.fetch(f"{route}/{quote(key, safe='')}", MAX_LOOKUP_SIZE)
+            answer = _parse_lookup(body, self._registry.url)
+            if kind == KEY:
+                self.key_answers[(key, self._size)] = answer
+        leaves, entries = answer
         self._entries.update(zip(leaves, entries, strict=True))
         return leaves
 
@@ -433,8 +505,8 @@ class _HttpLog:
         return self._entries[index]
 
     def inclusion_proof(self, index: int) -> Sequence[bytes]:
-        tree = self._registry.tree(tiles_for_inclusion(index, self._size), self._size)
-        return tree.inclusion_proof(index)
+        tiles = tiles_for_inclusion(index, self._size)
+        return self._registry.tree(tiles, self._size, self.tiles).inclusion_proof(index)
 
     def blob(self, sha256: bytes) -> bytes:
         return self._registry.fetch(f"blobs/sha256/{sha256.hex()}", MAX_TEMPLATE_SIZE)

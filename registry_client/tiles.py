@@ -17,12 +17,14 @@ https://c2sp.org/tlog-tiles (§Merkle Tree, §Partial Tiles, §Log entries)
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from registry_client.errors import ProofError, RecordFormatError
-from registry_client.merkle import HASH_SIZE, NodeSource, leaf_hash, node_hash
+from registry_client.merkle import HASH_SIZE, NodeSource, leaf_hash
 
 TILE_HEIGHT = 8
 """Tree levels spanned by one tile."""
@@ -233,10 +235,25 @@ class TileHashes(NodeSource):
         end = (first + (1 << rise)) * HASH_SIZE
         if len(data) < end:
             raise LookupError(f"tile {tile.path} is needed but was not supplied")
-        hashes = [data[i : i + HASH_SIZE] for i in range(first * HASH_SIZE, end, HASH_SIZE)]
-        while len(hashes) > 1:
-            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-        return hashes[0]
+        return _tile_levels(data)[rise][first >> rise]
+
+
+@functools.lru_cache(maxsize=1024)
+def _tile_levels(data: bytes) -> tuple[tuple[bytes, ...], ...]:
+    """Every complete subtree hash inside a tile's bytes: ``[rise][position]``.
+
+    Computed once per tile content (remembered by the bytes: a proof, then the next
+    proof through the same tile, look up instead of rehashing up to 255 nodes).
+    """
+    level = tuple(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE))
+    levels = [level]
+    while len(level) > 1:
+        level = tuple(
+            hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
+            for i in range(0, len(level) - 1, 2)
+        )
+        levels.append(level)
+    return tuple(levels)
 
 
 def format_entry_bundle(entries: Sequence[bytes]) -> bytes:

@@ -14,6 +14,9 @@
 ``POST /witness/add-checkpoint``  tlog-witness cosigning (when a witness key is set)
 ``GET /healthz``          ``{"status": "ok", "size": N}``
 ========================  =====================================================
+
+Handlers that read files or the index are plain functions: Starlette runs them on its
+thread pool, so a slow disk or a busy index lock never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ async def checkpoint(request: Request) -> Response:
     )
 
 
-async def tile(request: Request) -> Response:
+def tile(request: Request) -> Response:
     path = "tile/" + request.path_params["path"]
     try:
         data = _registry(request).ledger.read(path)
@@ -80,7 +83,7 @@ async def tile(request: Request) -> Response:
     )
 
 
-async def blob(request: Request) -> Response:
+def blob(request: Request) -> Response:
     digest = request.path_params["digest"]
     if not _HEX.fullmatch(digest):
         return _error(404, f"{digest!r} is not 64 lowercase hex digits")
@@ -93,11 +96,11 @@ async def blob(request: Request) -> Response:
     )
 
 
-async def lookup(request: Request) -> Response:
+def lookup(request: Request) -> Response:
     return _leaves(request, SERIAL, request.path_params["serial"])
 
 
-async def key_events(request: Request) -> Response:
+def key_events(request: Request) -> Response:
     return _leaves(request, KEY, request.path_params["key"])
 
 
@@ -176,7 +179,7 @@ async def add_checkpoint(request: Request) -> Response:
     if witness is None:
         return _error(404, "this server is not a witness")
     try:
-        line = witness.add_checkpoint(await _body(request))
+        line = await asyncio.to_thread(witness.add_checkpoint, await _body(request))
     except BodyTooLarge as exc:
         return _error(413, str(exc))
     except SizeConflict as exc:
