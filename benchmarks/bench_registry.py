@@ -4,6 +4,12 @@ Run: ``.venv/bin/python benchmarks/bench_registry.py``. Everything stays on 127.
 Each figure comes with a plain reference measured in the same run (a bare GET of the
 checkpoint; one embedded append; one Ed25519 verification), so ratios, not absolute
 times, carry across machines. No assertions on time.
+
+Proof + signature checks are measured three ways: distinct entries with every cache
+cleared, one at a time (one core); the same with the batch's signatures spread over
+`check_signatures`' thread pool; and one record checked again and again (what the
+remembered parse and signature results make cheap). The issue's target (10,000/s) is
+for the batched distinct case.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from registry_samples import ledger, manufacturer, product
 
 from registry_client.client import EmbeddedRegistry, HttpRegistry
 from registry_client.merkle import leaf_hash, verify_inclusion
+from registry_client.records import SignedEnvelope, check_signatures, clear_caches
 from registry_server.app import Limits
 from registry_server.serve import RegistryServer
 
@@ -89,9 +96,28 @@ def main() -> None:
 
         found = embedded.lookup("B000001")
         cp = found.checkpoint.checkpoint
-        vkey = nacl.signing.VerifyKey(next(k.public_key for k in embedded.policy.manufacturers))
+        keys = embedded.policy.manufacturers
+        vkey = nacl.signing.VerifyKey(next(k.public_key for k in keys))
         signed = records[1][0]
-        n = 5_000
+        # Distinct entries, each with its own proof, as a verifier meets them: parse the
+        # entry, check its inclusion and its manufacturer's signature, nothing remembered.
+        n = ITEMS // 2
+        ledger_ = embedded.ledger
+        items = [(ledger_.entry(i), ledger_.inclusion_proof(i, cp.size)) for i in range(n)]
+
+        def verify_all(batched: bool) -> float:
+            clear_caches()
+            start = time.perf_counter()
+            envelopes = [SignedEnvelope.parse(data) for data, _ in items]
+            if batched:
+                check_signatures(envelopes, keys)
+            for i, ((data, proof), envelope) in enumerate(zip(items, envelopes, strict=True)):
+                verify_inclusion(leaf_hash(data), i, cp.size, proof, cp.root_hash)
+                envelope.open(keys)
+            return n / (time.perf_counter() - start)
+
+        cold = verify_all(batched=False)
+        pooled = verify_all(batched=True)
         start = time.perf_counter()
         for _ in range(n):
             verify_inclusion(
@@ -101,20 +127,21 @@ def main() -> None:
                 found.inclusion_proof,
                 cp.root_hash,
             )
-            signed.open(embedded.policy.manufacturers)
-        proofs = n / (time.perf_counter() - start)
+            signed.open(keys)
+        repeated = n / (time.perf_counter() - start)
         start = time.perf_counter()
         message = b"Hallmark signed record v1\x00" + signed.payload
         for _ in range(n):
             vkey.verify(message, signed.signature)
         bare = n / (time.perf_counter() - start)
-        rows.append(
-            (
-                "inclusion proof + record signature",
-                f"{proofs:,.0f}/s",
-                f"{proofs / bare:.2f}× bare Ed25519",
+        for name, rate in (
+            (f"proof + signature, {n} distinct, one core", cold),
+            (f"proof + signature, {n} distinct, batch on pool", pooled),
+            ("proof + signature, same record again (remembered)", repeated),
+        ):
+            rows.append(
+                (name, f"{rate:,.0f}/s", f"{rate / bare:.2f}× bare Ed25519 ({bare:,.0f}/s)")
             )
-        )
         embedded.close()
 
         server = RegistryServer(

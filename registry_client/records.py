@@ -828,6 +828,13 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL[0]
 
 
+def clear_caches() -> None:
+    """Forget remembered parses and signature results (benchmarks measure cold checks)."""
+    _parse_record.cache_clear()
+    _parse_envelope.cache_clear()
+    _signature_valid.cache_clear()
+
+
 def check_signatures(envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> None:
     """Verify the signatures of ``envelopes`` by trusted ``keys`` on a thread pool.
 
