@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("probe", type=Path, help="image or template (.hmfp)")
     verify.set_defaults(command=_match)
 
+    gui = sub.add_parser("gui", help="the desktop app: verify, enrol, inspect offline")
+    gui.set_defaults(command=_gui)
+
     cli_registry.register_commands(sub)
     cli_bundle.register_commands(sub)
     return parser
@@ -91,6 +94,12 @@ def _demo(args: argparse.Namespace) -> int:
         raise UsageError(f"--items must be at least 2, got {args.items}")
     run_demo(args.out, items_per_material=args.items, say=print)
     return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from app.ui.main_window import run
+
+    return run(sys.argv[:1])
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -123,7 +132,9 @@ def _eval(args: argparse.Namespace) -> int:
         fusion = fit(report)
         weights = ", ".join(f"{w:.4f}" for w in fusion.weights)
         print(
-            f"fitted fusion for fingerprint/params.py: weights=({weights}), bias={fusion.bias:.4f}"
+            f"fitted fusion for fingerprint/params.py: weights=({weights}), "
+            f"bias={fusion.bias:.4f}, genuine_at={fusion.genuine_at:.2f}, "
+            f"counterfeit_below={fusion.counterfeit_below:.2f}"
         )
     return 0
 

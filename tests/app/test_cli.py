@@ -21,7 +21,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out,
         items_per_material=2,
         captures_per_item=1,
-        tier=Tier.MEDIUM,
+        tier=Tier.EASY,
         seed=5,
         materials=(Material.PAPER, Material.PLASTIC),
     )
