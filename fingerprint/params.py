@@ -10,15 +10,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QualityParams:
-    """Limits of an acceptable capture, on the rectified window."""
+    """Limits of an acceptable capture, on the rectified window.
+
+    Set by hand from what each measure means, then checked with `hallmark eval
+    runs/train` (see MatchParams): they flag 2 of the 240 genuine MEDIUM training
+    captures (out of focus), while 2.5σ blur, a 10× darker frame or a lost code are flagged
+    (tests/fingerprint/test_match.py).
+    """
 
     min_window_px: float = 90.0  # below ~4 px per code module the fibres are not resolved
-    min_in_view: float = 0.98
-    min_brightness: float = 35.0
-    max_clipped: float = 0.05
-    max_glare: float = 0.01
-    max_anisotropy: float = 0.6
-    min_sharpness: float = 0.05
+    min_in_view: float = 0.98  # the window must lie in the frame, not in reflected border
+    min_brightness: float = 35.0  # mean grey level: below it, sensor noise dominates texture
+    max_clipped: float = 0.05  # share of pixels at 0–3 or 252–255
+    max_glare: float = 0.01  # largest saturated blob, as a share of the window
+    max_anisotropy: float = 0.6  # structure-tensor coherence: leather reaches 0.5 sharp
+    min_sharpness: float = 0.05  # Laplacian energy per local contrast: sharp photo 0.055+
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
