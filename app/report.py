@@ -32,7 +32,7 @@ def summary(report: EvalReport) -> str:
     """A plain-text table of the metrics, for the terminal."""
     lines = [
         f"{'group':<10} {'gen':>5} {'imp':>6} {'EER':>8} {'FRR@1e-3':>9} {'FRR@1e-4':>9} "
-        f"{'FRR@thr':>8} {'copied':>7} {'print':>7} {'twin':>7} {'1st-pass':>8}"
+        f"{'FRR@thr':>8} {'copied':>7} {'print':>7} {'twin':>7} {'1st-pass':>8} {'FTA':>6}"
     ]
     for g in report.groups:
         at3, at4 = g.frr_at_far
@@ -41,11 +41,13 @@ def summary(report: EvalReport) -> str:
             f"{g.name:<10} {g.genuine_pairs:>5} {g.impostor_pairs:>6} {_pct(g.eer):>8} "
             f"{_pct(at3.frr, at3.resolved):>9} {_pct(at4.frr, at4.resolved):>9} "
             f"{_pct(g.frr_at_threshold):>8} {_pct(a['copied_serial']):>7} "
-            f"{_pct(a['print_copy']):>7} {_pct(a['twin']):>7} {_pct(g.first_pass_success):>8}"
+            f"{_pct(a['print_copy']):>7} {_pct(a['twin']):>7} {_pct(g.first_pass_success):>8} "
+            f"{_pct(g.failure_to_acquire):>6}"
         )
     lines.append(
         f"attack columns: share accepted as genuine at the decision threshold "
-        f"{report.threshold:+.2f}; '*' marks FRR at a FAR the impostor count cannot resolve"
+        f"{report.threshold:+.2f}; '*' marks FRR at a FAR the impostor count cannot resolve; "
+        "FTA: genuine captures whose code was not found (a retake), left out of EER and FRR"
     )
     if report.failed_images:
         lines.append(f"{len(report.failed_images)} images could not be fingerprinted")
@@ -72,8 +74,8 @@ def _plot_det(report: EvalReport, path: Path) -> None:
             if g.name == "overall"
             else [p for p in report.pairs if p.material == g.name]
         )
-        genuine = np.array([p.score for p in pairs if p.role == GENUINE])
-        impostor = np.array([p.score for p in pairs if p.role in IMPOSTOR_ROLES])
+        genuine = np.array([p.score for p in pairs if p.role == GENUINE and p.acquired])
+        impostor = np.array([p.score for p in pairs if p.role in IMPOSTOR_ROLES and p.acquired])
         if len(genuine) == 0 or len(impostor) == 0:
             continue
         _, far, frr = det_curve(genuine, impostor)
@@ -117,7 +119,7 @@ Decision threshold (log-odds) {report.threshold:+.2f}.</p>
 <table><tr><th>group</th><th>genuine pairs</th><th>impostor pairs</th><th>EER</th>
 <th>FRR at FAR 1e-3</th><th>FRR at FAR 1e-4</th><th>FRR at threshold</th>
 <th>other items accepted</th><th>copied serial accepted</th><th>print copy accepted</th>
-<th>twin accepted</th><th>first-pass success</th></tr>
+<th>twin accepted</th><th>first-pass success</th><th>failure to acquire</th></tr>
 {rows}</table>
 <p>An asterisk marks an FRR at a FAR smaller than one over the impostor count: an
 optimistic bound, not a measurement.</p>
@@ -143,6 +145,7 @@ def _html_row(g: GroupMetrics) -> str:
         _pct(a["print_copy"]),
         _pct(a["twin"]),
         _pct(g.first_pass_success),
+        _pct(g.failure_to_acquire),
     ]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 

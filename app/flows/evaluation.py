@@ -22,6 +22,7 @@ from fingerprint import Decision, Template
 from fingerprint.calibrate import Fusion, fit_fusion
 from fingerprint.evaluate import OperatingPoint, acceptance, equal_error_rate, frr_at_far
 from fingerprint.params import MatchParams
+from fingerprint.quality import RetakeReason
 from fingerprint.synth import ManifestRow, read_manifest
 
 GENUINE = "genuine"
@@ -39,6 +40,8 @@ class PairResult:
     score: float
     decision: Decision
     features: tuple[float, ...]
+    acquired: bool
+    """False when the probe's code was not found (failure to acquire, ISO/IEC 19795-1)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +57,7 @@ class GroupMetrics:
     frr_at_threshold: float
     attack_acceptance: dict[str, float]
     first_pass_success: float
+    failure_to_acquire: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +95,7 @@ def evaluate_dataset(
             score=verdict.score,
             decision=verdict.decision,
             features=verdict.evidence.features,
+            acquired=RetakeReason.NO_CODE not in {i.reason for i in verdict.issues},
         )
 
     results = parallel_map(score, range(len(pairs)), label="matching", unit="pair", workers=workers)
@@ -134,7 +139,7 @@ def _pairs(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow, str]
 
 def _metrics(name: str, results: list[PairResult], params: MatchParams) -> GroupMetrics:
     def scores(*roles: str) -> NDArray[np.float64]:
-        return np.array([r.score for r in results if r.role in roles], np.float64)
+        return np.array([r.score for r in results if r.role in roles and r.acquired], np.float64)
 
     genuine, impostor = scores(GENUINE), scores(*IMPOSTOR_ROLES)
     eer, eer_threshold = equal_error_rate(genuine, impostor)
@@ -151,6 +156,7 @@ def _metrics(name: str, results: list[PairResult], params: MatchParams) -> Group
             role: acceptance(scores(role), params.genuine_at) for role in (OTHER_ITEM, *ATTACKS)
         },
         first_pass_success=float(np.mean([d != Decision.RETAKE for d in decisions])),
+        failure_to_acquire=float(np.mean([not r.acquired for r in results if r.role == GENUINE])),
     )
 
 
