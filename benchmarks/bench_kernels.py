@@ -35,6 +35,7 @@ import cv2
 import numba
 import numpy as np
 import skimage.data
+from _table import print_table as markdown_table
 from numpy.typing import NDArray
 from skimage.feature import local_binary_pattern
 
@@ -214,9 +215,7 @@ def print_table(rows: list[Row]) -> None:
         )
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *lines]:
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |")
+    markdown_table(header, lines)
 
 
 def main() -> None:

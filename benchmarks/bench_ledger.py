@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nacl.signing
+from _table import print_table as markdown_table
 
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.merkle import leaf_hash, node_hash, root_from_inclusion_proof
@@ -288,9 +289,7 @@ def print_table(rows: list[Row]) -> None:
         )
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-    for line in [header, tuple("-" * w for w in widths), *lines]:
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |")
+    markdown_table(header, lines)
 
 
 def main() -> None:
