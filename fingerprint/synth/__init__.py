@@ -21,7 +21,7 @@ from fingerprint.synth.dataset import (
     write_dataset,
     write_manifest,
 )
-from fingerprint.synth.gs1 import CODE_MODULES, gtin_check_digit, is_valid_gtin
+from fingerprint.synth.gs1 import CODE_MODULES
 from fingerprint.synth.items import Item, make_item
 from fingerprint.synth.label import SURFACE_PX_PER_MODULE, SURFACE_SHAPE
 from fingerprint.synth.materials import Material
@@ -46,8 +46,6 @@ __all__ = [
     "capture_jpeg",
     "capture_with_truth",
     "copied_serial",
-    "gtin_check_digit",
-    "is_valid_gtin",
     "make_item",
     "print_copy",
     "read_manifest",

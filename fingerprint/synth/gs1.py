@@ -20,6 +20,8 @@ import numpy as np
 import zxingcpp
 from numpy.typing import NDArray
 
+from fingerprint.gs1 import check_digit
+
 #: Side of the square DataMatrix symbol every synthetic GS1 string encodes to, in modules.
 CODE_MODULES = 22
 
@@ -27,32 +29,6 @@ CODE_MODULES = 22
 _COMPANY_PREFIX = "950600013"
 _MAX_SERIAL = 999_999
 _SERIAL = re.compile(r"\(21\)SN(\d{6})$")
-
-
-def gtin_check_digit(body: str) -> int:
-    """Check digit of a GTIN whose other digits are ``body``.
-
-    Parameters
-    ----------
-    body : str
-        The GTIN's digits without the check digit (7, 11, 12 or 13 digits).
-
-    Returns
-    -------
-    int
-        The modulo-10 check digit: digits weighted 3, 1, 3, … from the right.
-    """
-    if not body.isdigit() or len(body) not in (7, 11, 12, 13):
-        raise ValueError(f"GTIN body must be 7, 11, 12 or 13 digits, got {body!r}")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return -total % 10
-
-
-def is_valid_gtin(gtin: str) -> bool:
-    """Whether ``gtin`` is an 8, 12, 13 or 14 digit GTIN with a correct check digit."""
-    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
-        return False
-    return gtin_check_digit(gtin[:-1]) == int(gtin[-1])
 
 
 def element_string(*, product: int, serial: int) -> str:
@@ -75,7 +51,7 @@ def element_string(*, product: int, serial: int) -> str:
     if not 0 <= serial <= _MAX_SERIAL:
         raise ValueError(f"serial must be in 0..{_MAX_SERIAL}, got {serial}")
     body = f"0{_COMPANY_PREFIX}{product:03d}"
-    gtin = f"{body}{gtin_check_digit(body)}"
+    gtin = f"{body}{check_digit(body)}"
     lot = f"B{serial // 100:04d}"
     return f"(01){gtin}(17)271231(10){lot}(21)SN{serial:06d}"
 
