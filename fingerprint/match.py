@@ -6,7 +6,9 @@
    within a few pixels of each other, so an implausible homography is dropped for the
    identity.
 3. On the aligned overlap: normalised correlation of two bands of the noise residuals,
-   and the chi-square distance of the LBP histograms of corresponding cells.
+   the chi-square distance of the LBP histograms of corresponding cells, and the
+   strongest spectral peak the probe has and the reference lacks (a print copy's
+   halftone screen).
 4. Logistic fusion of those measurements into the log-odds that both captures show the
    same item; thresholds on it give genuine / retake / counterfeit.
 """
@@ -130,9 +132,7 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
             f"vs {probe.patch_size}, LBP {ref.lbp.shape} vs {pro.lbp.shape}"
         )
     q_idx, t_idx, _ = match_descriptors(pro.descriptors, ref.descriptors, params.ratio)
-    homography, inliers = _geometry(
-        pro.keypoints[q_idx], ref.keypoints[t_idx], reference.patch_size, params
-    )
+    homography, inliers = _geometry(pro.keypoints[q_idx], ref.keypoints[t_idx], params)
     if inliers < params.min_inliers or (
         reference.located_by_code
         and probe.located_by_code
@@ -155,7 +155,7 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
 
 
 def _geometry(
-    src: NDArray[np.float32], dst: NDArray[np.float32], size: int, params: MatchParams
+    src: NDArray[np.float32], dst: NDArray[np.float32], params: MatchParams
 ) -> tuple[NDArray[np.float64], int]:
     if len(src) < 4:
         return np.eye(3), 0
