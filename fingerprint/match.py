@@ -217,31 +217,42 @@ def _spectral_novelty(reference: NDArray[np.float32], probe: NDArray[np.float32]
     and divided by its radial mean; frequencies below 6 and above 120 cycles per window
     are ignored (illumination, JPEG blocks, the Nyquist edge).
     """
-    radius, window = _spectral_grid(reference.shape[0])
-    band = (radius >= 6) & (radius <= 120 * reference.shape[0] // 256)
-    ref = _whitened_spectrum(reference, radius, window)
-    pro = _whitened_spectrum(probe, radius, window)
-    return float(np.max(pro[band] / np.maximum(ref[band], 1.0)))
+    grid = _spectral_grid(reference.shape[0])
+    ref, pro = _whitened_spectrum(reference, grid), _whitened_spectrum(probe, grid)
+    return float(np.max(pro[grid.band] / np.maximum(ref[grid.band], 1.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class _SpectralGrid:
+    """Per-size constants of the centred FFT: bin radius, bins per radius, Hann window,
+    and the band of radii compared."""
+
+    radius: NDArray[np.int64]
+    counts: NDArray[np.float64]
+    window: NDArray[np.float32]
+    band: NDArray[np.bool_]
 
 
 @functools.cache
-def _spectral_grid(size: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Radius of each centred FFT bin, and the 2-D Hann window, for (size, size) images."""
+def _spectral_grid(size: int) -> _SpectralGrid:
     half = size // 2
     radius = np.hypot(*np.mgrid[-half : size - half, -half : size - half]).astype(np.int64)
-    window = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
-    radius.flags.writeable = False
-    window.flags.writeable = False
-    return radius, window
+    grid = _SpectralGrid(
+        radius=radius,
+        counts=np.maximum(np.bincount(radius.ravel()), 1).astype(np.float64),
+        window=np.outer(np.hanning(size), np.hanning(size)).astype(np.float32),
+        band=(radius >= 6) & (radius <= 120 * size // 256),
+    )
+    for array in (grid.radius, grid.counts, grid.window, grid.band):
+        array.flags.writeable = False
+    return grid
 
 
-def _whitened_spectrum(
-    residual: NDArray[np.float32], radius: NDArray[np.int64], window: NDArray[np.float32]
-) -> NDArray[np.float32]:
-    power = np.abs(np.fft.fftshift(np.fft.fft2(residual * window))) ** 2
+def _whitened_spectrum(residual: NDArray[np.float32], grid: _SpectralGrid) -> NDArray[np.float32]:
+    power = np.abs(np.fft.fftshift(np.fft.fft2(residual * grid.window))) ** 2
     power = cv2.blur(power.astype(np.float32), (3, 3))
-    radial = np.bincount(radius.ravel(), power.ravel()) / np.maximum(np.bincount(radius.ravel()), 1)
-    return np.asarray(power / (radial[radius] + 1e-9), np.float32)
+    radial = np.bincount(grid.radius.ravel(), power.ravel()) / grid.counts
+    return np.asarray(power / (radial[grid.radius] + 1e-9), np.float32)
 
 
 def _fisher_z(r: float) -> float:
