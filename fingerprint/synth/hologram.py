@@ -177,7 +177,7 @@ def foil_gratings(
     )
 
 
-def _plain_label(rng: np.random.Generator, gs1: str) -> NDArray[np.uint8]:
+def plain_label(rng: np.random.Generator, gs1: str) -> NDArray[np.uint8]:
     """The label printed on white stock (the foil covers the window)."""
     stock = np.float32(0.86) + np.float32(0.02) * gaussian_field(rng, SURFACE_SHAPE, 1.5)
     return print_label(as_field(stock), gs1, rng)
@@ -195,7 +195,7 @@ def make_hologram_item(
     return HologramItem(
         item_id=f"hologram-{index:04d}",
         gs1=gs1,
-        surface=_plain_label(rng, gs1),
+        surface=plain_label(rng, gs1),
         gratings=foil_gratings(rng, orientation, pitch, flakes=flakes),
         window_origin=(x0, y0),
     )
