@@ -1,0 +1,349 @@
+"""1:N identification: which enrolled item is this window? An index over `bitcode` codes.
+
+`Index` holds one code per enrolled item, with an opaque ``label`` (the caller's item
+key) and the SHA-256 of its template. `Index.search` finds the codes nearest a probe's
+within a Hamming radius, by multi-index hashing [1]_ (default) or by a brute-force
+POPCNT scan; both give exactly the same answer. The candidates are then re-ranked with
+the full matcher (`rerank`), since a code only narrows the search: the verdict is
+``fingerprint.match``'s.
+
+`Index.save` / `Index.load` keep an index in a file (format below), so a registry of a
+million items is scanned once, not at every start.
+
+File layout (little-endian), format version 1::
+
+    magic  b"HMIX"          4 bytes
+    version                 u16
+    code bits B             u16
+    entries N               u64
+    source length L         u32, then L bytes of UTF-8 (what the index was built from)
+    codes                   N × B/8 bytes
+    template SHA-256s       N × 32 bytes
+    label ends              N × u64 (cumulative byte offsets), then the UTF-8 labels
+    SHA-256 of all the above
+
+References
+----------
+.. [1] M. Norouzi, A. Punjani and D. J. Fleet, "Fast search in Hamming space with
+   multi-index hashing", Proc. CVPR 2012, pp. 3108-3115. :DOI:`10.1109/CVPR.2012.6248043`
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fingerprint import _identify_kernels as kernels
+from fingerprint.bitcode import WORD_BITS
+from fingerprint.errors import FingerprintError
+from fingerprint.match import Decision, Match
+from fingerprint.template import Template
+
+MAGIC = b"HMIX"
+VERSION = 1
+DIGEST_SIZE = 32
+RADIUS_FRACTION = 0.18
+"""Default search radius, as a share of the code's bits. Same-item MEDIUM captures
+differ in at most 13.7% of 256 bits, other items in at least 37.5% (`fingerprint.
+bitcode`); 0.18 × 256 = 46 is also where multi-index hashing's third round ends
+(16 tables × 3 − 1 = 47), so every code it reaches for free is kept."""
+PENDING_LIMIT = 65_536
+"""Codes added since the hash tables were built that a search scans by brute force;
+beyond this (or an eighth of the index) the tables are rebuilt."""
+
+_HEADER = struct.Struct("<4sHHQI")
+
+
+class IndexFormatError(FingerprintError, ValueError):
+    """Index file bytes are corrupt, truncated or of a foreign format or version."""
+
+
+class Method(enum.StrEnum):
+    MIH = "mih"
+    """Multi-index hashing [1]_."""
+    SCAN = "scan"
+    """Brute-force POPCNT over every code."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An enrolled item whose code lies ``distance`` bits from the probe's."""
+
+    label: str
+    template_sha256: bytes
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A candidate and the full matcher's verdict on the probe against its template."""
+
+    candidate: Candidate
+    match: Match
+
+
+class Index:
+    """Codes of ``n_bits`` bits, each with a label and a template SHA-256.
+
+    ``source`` says what the entries came from (e.g. a registry checkpoint), so a saved
+    index can be checked against its registry before use. Not thread-safe for `add`;
+    searches may run concurrently once no adds are pending.
+    """
+
+    def __init__(self, n_bits: int = 256, *, source: str = "") -> None:
+        if not (isinstance(n_bits, int) and n_bits % WORD_BITS == 0 and 64 <= n_bits < 1 << 16):
+            raise ValueError(f"n_bits must be a positive multiple of {WORD_BITS}, got {n_bits!r}")
+        self._n_bits = n_bits
+        self.source = source
+        self._codes = np.zeros((0, n_bits // 8), np.uint8)
+        self._digests = np.zeros((0, DIGEST_SIZE), np.uint8)
+        self._labels: list[str] = []
+        self._chunks: list[tuple[NDArray[np.uint8], NDArray[np.uint8]]] = []
+        self._tables: _Tables | None = None
+
+    @property
+    def n_bits(self) -> int:
+        return self._n_bits
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def add(self, code: NDArray[np.uint8], label: str, template_sha256: bytes) -> None:
+        """Enrol one packed code (n_bits // 8,) uint8."""
+        self.add_many(code.reshape(1, -1), [label], [template_sha256])
+
+    def add_many(
+        self, codes: NDArray[np.uint8], labels: Sequence[str], digests: Iterable[bytes]
+    ) -> None:
+        """Enrol packed codes (N, n_bits // 8) uint8 with their labels and SHA-256s."""
+        rows = np.frombuffer(b"".join(_check_digest(d) for d in digests), np.uint8)
+        self._append(codes, labels, rows.reshape(-1, DIGEST_SIZE))
+
+    def _append(
+        self, codes: NDArray[np.uint8], labels: Sequence[str], digests: NDArray[np.uint8]
+    ) -> None:
+        self._check_codes(codes, "codes")
+        if not (len(codes) == len(labels) == len(digests)):
+            raise ValueError(
+                f"got {len(codes)} codes, {len(labels)} labels and {len(digests)} digests"
+            )
+        for label in labels:
+            _check_label(label)
+        self._chunks.append((np.array(codes, np.uint8), np.array(digests, np.uint8)))
+        self._labels.extend(labels)
+
+    def search(
+        self,
+        code: NDArray[np.uint8],
+        k: int = 5,
+        radius: int | None = None,
+        method: Method = Method.MIH,
+    ) -> tuple[Candidate, ...]:
+        """The up to ``k`` entries nearest ``code`` within ``radius`` bits, nearest first.
+
+        ``radius`` defaults to `RADIUS_FRACTION` of the bits; ties go to the entry added
+        first. Both methods give the same answer.
+        """
+        rows, distances = self._rows(code, k, radius, method)
+        return tuple(
+            Candidate(
+                label=self._labels[row],
+                template_sha256=self._digests[row].tobytes(),
+                distance=int(d),
+            )
+            for row, d in zip(rows, distances, strict=True)
+        )
+
+    def search_any(
+        self, codes: NDArray[np.uint8], k: int = 5, radius: int | None = None
+    ) -> tuple[Candidate, ...]:
+        """`search` for several codes of one probe (`bitcode.probe_codes`): the union,
+        each entry at its smallest distance, nearest first, at most ``k``."""
+        self._check_codes(codes, "codes")
+        best: dict[int, int] = {}
+        for code in codes:
+            rows, distances = self._rows(code, k, radius, Method.MIH)
+            for row, d in zip(rows.tolist(), distances.tolist(), strict=True):
+                best[row] = min(d, best.get(row, d))
+        ranked = sorted(best.items(), key=lambda item: (item[1], item[0]))[:k]
+        return tuple(
+            Candidate(
+                label=self._labels[row], template_sha256=self._digests[row].tobytes(), distance=d
+            )
+            for row, d in ranked
+        )
+
+    def _rows(
+        self, code: NDArray[np.uint8], k: int, radius: int | None, method: Method
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        if code.shape != (self._n_bits // 8,) or code.dtype != np.uint8:
+            raise ValueError(
+                f"want a packed code ({self._n_bits // 8},) uint8, got {code.dtype} {code.shape}"
+            )
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        limit = round(RADIUS_FRACTION * self._n_bits) if radius is None else radius
+        if not 0 <= limit <= self._n_bits:
+            raise ValueError(f"radius must be in 0..{self._n_bits}, got {radius!r}")
+        self._merge()
+        if len(self) == 0:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        query = _words(code.reshape(1, -1))[0]
+        words = _words(self._codes)
+        if method is Method.SCAN:
+            return kernels.scan(words, query, k, limit)
+        tables = self._hash_tables()
+        rows, distances, _ = kernels.mih_search(
+            words[: tables.size], tables.offsets, tables.rows, query, k, limit
+        )
+        if tables.size == len(self):
+            return rows, distances
+        # Codes added since the tables were built: scanned, then merged in (row order
+        # breaks ties, and every pending row comes after every hashed one).
+        extra_rows, extra_d = kernels.scan(words[tables.size :], query, k, limit)
+        all_rows = np.concatenate([rows, extra_rows + tables.size])
+        all_d = np.concatenate([distances, extra_d])
+        order = np.lexsort((all_rows, all_d))[:k]
+        return all_rows[order], all_d[order]
+
+    def _merge(self) -> None:
+        if self._chunks:
+            self._codes = np.concatenate([self._codes, *(c for c, _ in self._chunks)])
+            self._digests = np.concatenate([self._digests, *(d for _, d in self._chunks)])
+            self._chunks.clear()
+
+    def _hash_tables(self) -> _Tables:
+        tables = self._tables
+        pending = len(self) - (tables.size if tables is not None else 0)
+        if tables is None or pending > max(PENDING_LIMIT, tables.size // 8):
+            keys = np.ascontiguousarray(self._codes).view("<u2")
+            offsets, rows = kernels.build_tables(keys)
+            tables = self._tables = _Tables(size=len(self), offsets=offsets, rows=rows)
+        return tables
+
+    def _check_codes(self, codes: NDArray[np.uint8], name: str) -> None:
+        if codes.dtype != np.uint8 or codes.ndim != 2 or codes.shape[1] != self._n_bits // 8:
+            raise ValueError(
+                f"{name} must be (N, {self._n_bits // 8}) uint8 packed codes, "
+                f"got {codes.dtype} {codes.shape}"
+            )
+
+    # --- Persistence ------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The index in its file format (module docstring)."""
+        self._merge()
+        source = self.source.encode("utf-8")
+        labels = [label.encode("utf-8") for label in self._labels]
+        ends = np.cumsum([len(b) for b in labels], dtype="<u8") if labels else np.zeros(0, "<u8")
+        body = b"".join(
+            (
+                _HEADER.pack(MAGIC, VERSION, self._n_bits, len(self), len(source)),
+                source,
+                self._codes.tobytes(),
+                self._digests.tobytes(),
+                ends.astype("<u8").tobytes(),
+                b"".join(labels),
+            )
+        )
+        return body + hashlib.sha256(body).digest()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Index:
+        """Decode an index file's bytes; `IndexFormatError` names what is wrong."""
+        if len(data) < _HEADER.size + DIGEST_SIZE or data[:4] != MAGIC:
+            raise IndexFormatError(f"not a Hallmark index: starts {data[:4]!r}, want {MAGIC!r}")
+        body, digest = data[:-DIGEST_SIZE], data[-DIGEST_SIZE:]
+        _, version, n_bits, count, source_len = _HEADER.unpack_from(body)
+        if version != VERSION:
+            raise IndexFormatError(f"index format version {version}, this reads {VERSION}")
+        if hashlib.sha256(body).digest() != digest:
+            raise IndexFormatError("index checksum mismatch: the file is corrupt or truncated")
+        try:
+            index = cls(n_bits)
+        except ValueError as exc:
+            raise IndexFormatError(f"index header: {exc}") from exc
+        fixed = source_len + count * (n_bits // 8 + DIGEST_SIZE + 8)
+        if _HEADER.size + fixed > len(body):
+            raise IndexFormatError(f"index of {count} entries needs more than {len(body)} bytes")
+        at = _HEADER.size
+        index.source = _utf8(body[at : at + source_len], "source")
+        at += source_len
+        codes = np.frombuffer(body, np.uint8, count * (n_bits // 8), at)
+        at += codes.size
+        digests = np.frombuffer(body, np.uint8, count * DIGEST_SIZE, at)
+        at += digests.size
+        ends = np.frombuffer(body, "<u8", count, at).astype(np.int64)
+        at += 8 * count
+        blob = body[at:]
+        total = int(ends[-1]) if count else 0
+        if np.any(np.diff(ends) < 0) or total != len(blob):
+            raise IndexFormatError("index label table is inconsistent with its length")
+        starts = np.concatenate([[0], ends[:-1]]) if count else ends
+        labels = [_utf8(blob[s:e], "label") for s, e in zip(starts, ends, strict=True)]
+        index._append(
+            codes.reshape(count, n_bits // 8), labels, digests.reshape(count, DIGEST_SIZE)
+        )
+        return index
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path`` atomically (temporary file, then rename)."""
+        temp = path.with_name(f".{path.name}.part")
+        temp.write_bytes(self.to_bytes())
+        temp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Index:
+        """Read an index written by `save`."""
+        return cls.from_bytes(path.read_bytes())
+
+
+def rerank(
+    probe: Template,
+    candidates: Iterable[Candidate],
+    template_of: Callable[[Candidate], Template],
+    matcher: Callable[[Template, Template], Match],
+) -> tuple[Ranked, ...]:
+    """The full matcher's verdict on ``probe`` against each candidate's template, best
+    first: genuine before retake before counterfeit, then by score."""
+    order = {Decision.GENUINE: 0, Decision.RETAKE: 1, Decision.COUNTERFEIT: 2}
+    ranked = [Ranked(candidate=c, match=matcher(template_of(c), probe)) for c in candidates]
+    return tuple(sorted(ranked, key=lambda r: (order[r.match.decision], -r.match.score)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    size: int
+    offsets: NDArray[np.int64] = field(repr=False)
+    rows: NDArray[np.int32] = field(repr=False)
+
+
+def _words(codes: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """Packed codes viewed as little-endian uint64 words (copied if not aligned)."""
+    words: NDArray[np.uint64] = np.ascontiguousarray(codes).view("<u8")
+    return words if words.flags.aligned else words.copy()
+
+
+def _check_digest(digest: bytes) -> bytes:
+    if not isinstance(digest, bytes) or len(digest) != DIGEST_SIZE:
+        raise ValueError(f"template SHA-256 must be {DIGEST_SIZE} bytes, got {digest!r:.80}")
+    return digest
+
+
+def _check_label(label: str) -> None:
+    if not isinstance(label, str) or not label:
+        raise ValueError(f"label must be a non-empty string, got {label!r}")
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFormatError(f"index {what} is not UTF-8") from exc
