@@ -25,6 +25,7 @@ from registry_client.bundle import (
     read_bundled_policy,
 )
 from registry_client.errors import RegistryError
+from registry_client.item import ItemId
 from registry_client.note import SignerKey
 from registry_client.policy import TrustPolicy
 from registry_client.proof_text import format_proof
@@ -46,7 +47,9 @@ def register_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
     chosen.add_argument("--manufacturer", metavar="KEYID", help="manufacturer key name+hash")
     chosen.add_argument("--sku")
     chosen.add_argument("--batch")
-    chosen.add_argument("--serials", type=Path, metavar="FILE", help="one serial per line")
+    chosen.add_argument(
+        "--items", type=Path, metavar="FILE", help="one item per line: (01)GTIN(21)SERIAL"
+    )
     export.add_argument("--key", type=Path, required=True, help="exporter's signing key file")
     export.add_argument("--expires-days", type=int, required=True, metavar="N")
     export.add_argument("--stale-days", type=int, metavar="N", help="default: half of expiry")
@@ -66,7 +69,7 @@ def register_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         "proof", help="print an item's c2sp.org/tlog-proof@v1 (its entry in the extra line)"
     )
     proof.add_argument("bundle", type=Path)
-    proof.add_argument("serial")
+    proof.add_argument("item", help="(01)GTIN(21)SERIAL, quoted for the shell")
     proof.add_argument("--policy", type=Path, required=True, help="trust policy file")
     proof.set_defaults(command=_proof)
 
@@ -100,10 +103,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _selection(args: argparse.Namespace) -> Selection:
-    if args.serials is not None:
-        lines = args.serials.read_text(encoding="utf-8").splitlines()
+    if args.items is not None:
+        lines = args.items.read_text(encoding="utf-8").splitlines()
         values = tuple(dict.fromkeys(s.strip() for s in lines if s.strip() and s[0] != "#"))
-        kind = SelectionKind.SERIALS
+        kind = SelectionKind.ITEMS
     else:
         kind, value = next(
             (k, getattr(args, k.value))
@@ -145,8 +148,12 @@ def _inspect(args: argparse.Namespace) -> int:
 def _proof(args: argparse.Namespace) -> int:
     policy = _read_policy(args.policy)
     try:
+        item = ItemId.parse(args.item)
+    except ValueError as exc:
+        raise BundleCommandError(str(exc)) from exc
+    try:
         bundle = open_bundle(args.bundle, policy)
-        found = BundleRegistry(bundle, Outbox(os.devnull)).lookup(args.serial)
+        found = BundleRegistry(bundle, Outbox(os.devnull)).lookup(item)
     except RegistryError as exc:
         print(f"{args.bundle}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

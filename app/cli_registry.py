@@ -83,6 +83,7 @@ def register_commands(subparsers: Any) -> None:
     )
     verify_cmd.add_argument("image", type=Path)
     verify_cmd.add_argument("--serial", help="default: the serial in the decoded code")
+    verify_cmd.add_argument("--gtin", help="GTIN-14; default: the decoded code's")
     verify_cmd.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
     _registry_options(verify_cmd)
     verify_cmd.set_defaults(command=_verify)
@@ -200,7 +201,7 @@ def _enrol(args: argparse.Namespace) -> int:
         )
     proven = done.proven
     cp = proven.checkpoint.checkpoint
-    print(f"enrolled {proven.record.serial} ({proven.record.gtin}) at leaf {proven.leaf_index}")
+    print(f"enrolled {proven.record.item} at leaf {proven.leaf_index}")
     print(f"template sha256 {done.template_sha256.hex()}")
     print(f"checkpoint {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
     return 0
@@ -210,8 +211,11 @@ def _enrol(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     device = keys.load_signer(args.device_key) if args.device_key else None
     with _registry(args) as registry:
-        result = verify(args.image, registry=registry, serial=args.serial, device=device)
-    print(f"{result.outcome.value.upper()}: serial {result.serial}")
+        result = verify(
+            args.image, registry=registry, serial=args.serial, gtin=args.gtin, device=device
+        )
+    item = result.proven.record.item if result.proven is not None else None
+    print(f"{result.outcome.value.upper()}: {item or f'serial {result.serial}'}")
     if result.reason:
         print(f"  {result.reason}")
     if result.match is not None:

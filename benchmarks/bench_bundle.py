@@ -32,11 +32,12 @@ from registry_client.bundle import (
     export_bundle,
     open_bundle,
 )
+from registry_client.item import ItemId, gtin_check_digit
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.merkle import leaf_hash
 from registry_client.note import KeyType, SignerKey
 from registry_client.policy import Log, TrustPolicy
-from registry_client.records import ProductRecord, Region, SignedEnvelope, Signer, gtin_check_digit
+from registry_client.records import ProductRecord, Region, SignedEnvelope, Signer
 from registry_client.registry import entry_keys
 
 LOG = SignerKey(name="bench.example/log", key_type=KeyType.ED25519, seed=bytes(range(32)))
@@ -135,7 +136,9 @@ def main() -> None:
             ("reference: per-item tile proof, recursive RFC 6962, sig", len(sample), seconds)
         )
         registry = BundleRegistry(bundle, Outbox(os.devnull))
-        seconds, _ = timed(lambda: [registry.lookup(f"S{i:07d}") for i in sample])
+        seconds, _ = timed(
+            lambda: [registry.lookup(ItemId(gtin=GTIN, serial=f"S{i:07d}")) for i in sample]
+        )
         rows.append(("BundleRegistry.lookup (verify_lookup per item)", len(sample), seconds))
 
     print(f"bundle: {args.items:,} items, {size / 1e6:.1f} MB, cores: {os.cpu_count()}")

@@ -28,7 +28,7 @@ import nacl.signing
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "registry_server"))
-from registry_samples import ledger, manufacturer, product
+from registry_samples import item, ledger, manufacturer, product
 
 from registry_client.client import EmbeddedRegistry, HttpRegistry
 from registry_client.merkle import leaf_hash, verify_inclusion
@@ -94,7 +94,7 @@ def main() -> None:
         )
         rows.append(("embedded register, one by one", f"{single:,.0f}/s", "1.0×"))
 
-        found = embedded.lookup("B000001")
+        found = embedded.lookup(item("B000001"))
         cp = found.checkpoint.checkpoint
         keys = embedded.policy.manufacturers
         vkey = nacl.signing.VerifyKey(next(k.public_key for k in keys))
@@ -171,7 +171,9 @@ def main() -> None:
                 LOOKUPS_PER_CLIENT,
             )
             times = _latencies(
-                lambda i: registry().lookup(f"B{i % (ITEMS // 2):06d}"), CLIENTS, LOOKUPS_PER_CLIENT
+                lambda i: registry().lookup(item(f"B{i % (ITEMS // 2):06d}")),
+                CLIENTS,
+                LOOKUPS_PER_CLIENT,
             )
             p50, p99 = _pct(times, 50), _pct(times, 99)
             b50 = _pct(bare_times, 50)

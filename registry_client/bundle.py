@@ -1,7 +1,7 @@
 """Offline bundles: a signed, self-verifying slice of the ledger for inspectors without network.
 
 A bundle holds the product records a selection names (a manufacturer key, SKU, batch or
-serial list), their templates, the key events and item revocations that bear on them,
+item list), their templates, the key events and item revocations that bear on them,
 the hash tiles that prove every one of those entries against one log checkpoint, that
 checkpoint (log-signed, with any witness cosignatures), and the exporter's trust policy.
 A manifest signed by the exporter (the log operator or a manufacturer) states the
@@ -64,6 +64,7 @@ from registry_client.errors import (
     SignatureError,
     VerificationError,
 )
+from registry_client.item import ItemId
 from registry_client.ledger import Ledger
 from registry_client.merkle import HASH_SIZE, leaf_hash, verify_inclusion
 from registry_client.note import KeyType, Note, SignerKey, VerifierKey, decode_base64, encode_base64
@@ -85,8 +86,8 @@ from registry_client.records import (
     parse_record,
 )
 from registry_client.registry import (
+    ITEM,
     KEY,
-    SERIAL,
     NotRegisteredError,
     VerifiedRecord,
     check_product,
@@ -113,7 +114,7 @@ MAX_MEMBERS = 4_000_000
 MAX_NAME_SIZE = 128
 """Longest member name, in bytes."""
 MAX_MANIFEST_SIZE = 16 * 1024 * 1024
-"""Largest manifest note, in bytes (a serial list may be long)."""
+"""Largest manifest note, in bytes (an item list may be long)."""
 MAX_CHECKPOINT_SIZE = 64 * 1024
 """Largest checkpoint note, in bytes."""
 
@@ -157,44 +158,56 @@ class SelectionKind(StrEnum):
     MANUFACTURER = "manufacturer"
     SKU = "sku"
     BATCH = "batch"
-    SERIALS = "serials"
+    ITEMS = "items"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Selection:
     """The product records a bundle covers: those whose ``kind`` field is in ``values``.
 
-    ``MANUFACTURER`` values are key references (``name+hash``).
+    ``MANUFACTURER`` values are key references (``name+hash``), ``ITEMS`` values items
+    as ``(01)<GTIN>(21)<serial>`` (`item.ItemId`).
     """
 
     kind: SelectionKind
     values: tuple[str, ...]
+    _wanted: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.values:
             raise ValueError(f"{self.kind} selection is empty; want at least one value")
-        if len(set(self.values)) != len(self.values):
-            raise ValueError(f"{self.kind} selection lists a value twice")
         if not all(isinstance(v, str) and v for v in self.values):
             raise ValueError(f"{self.kind} selection values must be non-empty strings")
-        if self.kind is SelectionKind.MANUFACTURER:
+        wanted = frozenset(self.values)
+        if len(wanted) != len(self.values):
+            raise ValueError(f"{self.kind} selection lists a value twice")
+        parse: Callable[[str], object] | None = {
+            SelectionKind.MANUFACTURER: KeyId.parse,
+            SelectionKind.ITEMS: ItemId.parse,
+        }.get(self.kind)
+        if parse is not None:
             for value in self.values:
-                KeyId.parse(value)
+                parse(value)
+        object.__setattr__(self, "_wanted", wanted)
 
     def matches(self, record: ProductRecord) -> bool:
         """Whether ``record`` is covered."""
-        value = {
-            SelectionKind.MANUFACTURER: record.manufacturer.format(),
-            SelectionKind.SKU: record.sku,
-            SelectionKind.BATCH: record.batch,
-            SelectionKind.SERIALS: record.serial,
-        }[self.kind]
-        return value in self.values
+        value: str | None
+        match self.kind:
+            case SelectionKind.MANUFACTURER:
+                value = record.manufacturer.format()
+            case SelectionKind.SKU:
+                value = record.sku
+            case SelectionKind.BATCH:
+                value = record.batch
+            case SelectionKind.ITEMS:
+                value = record.item.format()
+        return value in self._wanted
 
     def describe(self) -> str:
-        """``sku SKU-1`` or ``3 serials``: a one-line description for people."""
-        if self.kind is SelectionKind.SERIALS:
-            return f"{len(self.values)} serials"
+        """``sku SKU-1`` or ``3 items``: a one-line description for people."""
+        if self.kind is SelectionKind.ITEMS:
+            return f"{len(self.values)} items"
         return f"{self.kind} {', '.join(self.values)}"
 
     def to_json(self) -> JSONValue:
@@ -222,7 +235,7 @@ class Counts:
     """How many of each member a bundle holds."""
 
     records: int
-    """Product records (one per serial)."""
+    """Product records (one per item)."""
     entries: int
     """Ledger entries: the product records, plus their key events and revocations."""
     templates: int
@@ -509,30 +522,30 @@ class BundleLog:
     it reads against the checkpoint.
     """
 
-    __slots__ = ("_blobs", "_by_key", "_by_serial", "_entries", "_tiles")
+    __slots__ = ("_blobs", "_by_item", "_by_key", "_entries", "_tiles")
 
     def __init__(
         self,
         entries: Mapping[int, bytes],
         blobs: Mapping[bytes, bytes],
         tiles: TileHashes,
-        by_serial: Mapping[str, tuple[int, ...]],
+        by_item: Mapping[ItemId, tuple[int, ...]],
         by_key: Mapping[str, tuple[int, ...]],
     ) -> None:
         self._entries = dict(entries)
         self._blobs = dict(blobs)
         self._tiles = tiles
-        self._by_serial = dict(by_serial)
+        self._by_item = {item.format(): leaves for item, leaves in by_item.items()}
         self._by_key = dict(by_key)
 
     @property
-    def serials(self) -> tuple[str, ...]:
-        """The serials covered, sorted."""
-        return tuple(sorted(self._by_serial))
+    def items(self) -> tuple[ItemId, ...]:
+        """The items covered, sorted."""
+        return tuple(sorted(ItemId.parse(text) for text in self._by_item))
 
     def find(self, kind: str, key: str) -> tuple[int, ...]:
-        """Leaf indexes under ``(kind, key)`` (`registry.SERIAL` or `registry.KEY`)."""
-        index = {SERIAL: self._by_serial, KEY: self._by_key}.get(kind, {})
+        """Leaf indexes under ``(kind, key)`` (`registry.ITEM` or `registry.KEY`)."""
+        index = {ITEM: self._by_item, KEY: self._by_key}.get(kind, {})
         return index.get(key, ())
 
     def entry(self, index: int) -> bytes:
@@ -556,7 +569,7 @@ class BundleLog:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Indexes:
-    by_serial: dict[str, tuple[int, ...]]
+    by_item: dict[ItemId, tuple[int, ...]]
     by_key: dict[str, tuple[int, ...]]
     templates: dict[bytes, bytes]
     records: int
@@ -585,18 +598,18 @@ def _check_contents(
     policy: TrustPolicy,
     selection: Selection,
 ) -> _Indexes:
-    """Check that the entries are one selected product record per serial, with their
+    """Check that the entries are one selected product record per item, with their
     revocations and key events, each product validly signed by an unrevoked policy key
     and matched by its template (`registry.check_product`); returns their indexes and
     the templates, each looked up by its SHA-256 with ``template``."""
-    by_serial: defaultdict[str, list[int]] = defaultdict(list)
+    by_item: defaultdict[ItemId, list[int]] = defaultdict(list)
     by_key: defaultdict[str, list[int]] = defaultdict(list)
     for i in sorted(peeked):
         record = peeked[i].record
         if isinstance(record, KeyEvent):
             by_key[KeyId.of(record.key).format()].append(i)
         elif isinstance(record, ProductRecord | Revocation):
-            by_serial[record.serial].append(i)
+            by_item[record.item].append(i)
         else:
             raise BundleFormatError(
                 f"a {record.TYPE} record; bundles hold products, revocations and key events",
@@ -608,24 +621,24 @@ def _check_contents(
     }
     templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
-    for serial, indexes in by_serial.items():
+    for item, indexes in by_item.items():
         products = [
             (i, peeked[i].envelope, record)
             for i in indexes
             if isinstance(record := peeked[i].record, ProductRecord)
         ]
         if len(products) != 1:
-            raise BundleFormatError(f"serial {serial!r} has {len(products)} product records")
+            raise BundleFormatError(f"item {item} has {len(products)} product records")
         ((index, envelope, record),) = products
         if not selection.matches(record):
             raise BundleFormatError(
-                f"serial {serial!r} is outside the selection {selection.describe()}",
+                f"item {item} is outside the selection {selection.describe()}",
                 field=f"{_ENTRY_PREFIX}{index}",
             )
         blob = template(record.template_sha256)
         if blob is None:
             raise BundleFormatError(
-                f"template of serial {serial!r} is missing",
+                f"template of item {item} is missing",
                 field=f"{_BLOB_PREFIX}{record.template_sha256.hex()}",
             )
         key = record.manufacturer.format()
@@ -635,10 +648,10 @@ def _check_contents(
     if extra_keys := sorted(set(by_key) - used_keys):
         raise BundleFormatError(f"key events for {extra_keys[0]}, which signed no bundled record")
     return _Indexes(
-        by_serial={s: tuple(v) for s, v in by_serial.items()},
+        by_item={s: tuple(v) for s, v in by_item.items()},
         by_key={k: tuple(v) for k, v in by_key.items()},
         templates=templates,
-        records=len(by_serial),
+        records=len(by_item),
     )
 
 
@@ -818,15 +831,14 @@ def _stored_blob(ledger: Ledger, sha256: bytes) -> bytes | None:
 
 
 def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, _Entry]:
-    """The first product record of each selected serial, with the serial's revocations
+    """The first product record of each selected item, with the item's revocations
     and the key events of each record's manufacturer key."""
-    if selection.kind is SelectionKind.SERIALS:
-        indexes: Iterable[int] = sorted(
-            {i for s in selection.values for i in ledger.find(SERIAL, s)}
-        )
+    if selection.kind is SelectionKind.ITEMS:
+        found = ledger.find_many(ITEM, selection.values)
+        indexes: Iterable[int] = sorted({i for leaves in found.values() for i in leaves})
     else:
         indexes = range(ledger.size)
-    seen: set[str] = set()
+    seen: set[ItemId] = set()
     products: dict[int, _Entry] = {}
     for i, data in _read_entries(ledger, indexes):
         try:
@@ -834,8 +846,8 @@ def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, _Entry]
         except BundleFormatError:
             continue  # not a record: no selection matches it
         record = entry.record
-        if isinstance(record, ProductRecord) and record.serial not in seen:
-            seen.add(record.serial)
+        if isinstance(record, ProductRecord) and record.item not in seen:
+            seen.add(record.item)
             if selection.matches(record):
                 products[i] = entry
     if not products:
@@ -844,7 +856,11 @@ def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, _Entry]
         )
     records = [e.record for e in products.values() if isinstance(e.record, ProductRecord)]
     related = {
-        *(i for r in records for i in ledger.find(SERIAL, r.serial)),
+        *(
+            i
+            for leaves in ledger.find_many(ITEM, (r.item.format() for r in records)).values()
+            for i in leaves
+        ),
         *(i for k in {r.manufacturer.format() for r in records} for i in ledger.find(KEY, k)),
     }
     others = {
@@ -981,7 +997,7 @@ def open_bundle(path: StrPath, policy: TrustPolicy, *, now: datetime | None = No
         policy=policy,
         bundled_policy=bundled_policy,
         checked_at=checked_at,
-        log=BundleLog(members.entries, members.blobs, tiles, indexes.by_serial, indexes.by_key),
+        log=BundleLog(members.entries, members.blobs, tiles, indexes.by_item, indexes.by_key),
     )
 
 
@@ -1107,26 +1123,24 @@ class BundleRegistry:
             "or an HTTP registry"
         )
 
-    def lookup(self, serial: str) -> VerifiedRecord:
-        """The verified record for ``serial`` from the bundle.
+    def lookup(self, item: ItemId) -> VerifiedRecord:
+        """The verified record for ``item`` from the bundle.
 
         Raises `ExpiredBundleError` once the bundle has expired, `NotRegisteredError`
-        for a serial the bundle does not cover, and what `verify_lookup` raises.
+        for an item the bundle does not cover, and what `verify_lookup` raises.
         """
         now = _whole_seconds(self._clock())
         if now >= self.bundle.manifest.expires:
             raise ExpiredBundleError(expires_at=self.bundle.manifest.expires, now=now)
         try:
-            return verify_lookup(
-                serial, self.bundle.log, self.bundle.checkpoint, self.bundle.policy
-            )
+            return verify_lookup(item, self.bundle.log, self.bundle.checkpoint, self.bundle.policy)
         except NotRegisteredError as exc:
             manifest = self.bundle.manifest
             source = (
                 f"bundle {self.bundle.path.name} ({manifest.selection.describe()}, "
                 f"log size {manifest.checkpoint.size})"
             )
-            raise NotRegisteredError(serial, source=source) from exc
+            raise NotRegisteredError(item, source=source) from exc
 
     def append_event(self, envelope: SignedEnvelope) -> int | None:
         """Queue a verification event in the outbox; ``None`` (it has no leaf index yet)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import os
@@ -39,6 +40,7 @@ from registry_client.errors import (
     SignatureError,
     VerificationError,
 )
+from registry_client.item import ItemId
 from registry_client.ledger import AuditReport, Ledger, NewEntry, audit
 from registry_client.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from registry_client.note import SignerKey, VerifierKey
@@ -53,10 +55,10 @@ from registry_client.records import (
     parse_record,
 )
 from registry_client.registry import (
+    ITEM,
     KEY,
-    SERIAL,
     CheckpointStore,
-    DuplicateSerialError,
+    DuplicateItemError,
     NotRegisteredError,
     Registry,
     VerifiedRecord,
@@ -142,7 +144,7 @@ class EmbeddedRegistry:
 
     ``policy`` decides which manufacturers may register and which checkpoints lookups
     accept; lookups take the same verified path as remote ones (`verify_lookup`).
-    Serial uniqueness holds within one process (the server's sequencer is one).
+    Item uniqueness (GTIN + serial) holds within one process (the server's sequencer is one).
     """
 
     def __init__(self, ledger: Ledger, policy: TrustPolicy, store: CheckpointStore) -> None:
@@ -174,11 +176,11 @@ class EmbeddedRegistry:
         return self._policy
 
     def admit_product(
-        self, envelope: SignedEnvelope, template: bytes, pending: Collection[str] = ()
+        self, envelope: SignedEnvelope, template: bytes, pending: Collection[ItemId] = ()
     ) -> NewEntry:
         """The ledger entry for a product record, after every check `register` makes.
 
-        ``pending`` are serials in the same not-yet-appended batch.
+        ``pending`` are items in the same not-yet-appended batch.
         """
         (admitted,) = self.admit_products([(envelope, template)], pending)
         if isinstance(admitted, Exception):
@@ -186,14 +188,14 @@ class EmbeddedRegistry:
         return admitted
 
     def admit_products(
-        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[str] = ()
+        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[ItemId] = ()
     ) -> list[NewEntry | RegistryError | ValueError]:
         """`admit_product` for a batch: each item's entry, or the error refusing it.
 
         Makes the same checks in the same order, item by item, but verifies the batch's
         signatures on a thread pool, reads each signer's key events once and looks up
-        all serials in one query. A serial in ``pending`` or earlier in ``items`` (and
-        admitted) is a `DuplicateSerialError`.
+        all items in one query. An item in ``pending`` or earlier in ``items`` (and
+        admitted) is a `DuplicateItemError`.
         """
         check_signatures([e for e, _ in items], self._policy.manufacturers)
         key_events: dict[str, list[bytes]] = {}
@@ -207,7 +209,7 @@ class EmbeddedRegistry:
             except (RegistryError, ValueError) as exc:
                 checked.append(exc)
         logged = self._ledger.find_many(
-            SERIAL, (r.serial for r in checked if isinstance(r, ProductRecord))
+            ITEM, (r.item.format() for r in checked if isinstance(r, ProductRecord))
         )
         seen = set(pending)
         out: list[NewEntry | RegistryError | ValueError] = []
@@ -215,22 +217,23 @@ class EmbeddedRegistry:
             if not isinstance(record, ProductRecord):
                 out.append(record)
                 continue
+            item = record.item
             try:
-                if record.serial in seen:
-                    raise DuplicateSerialError(record.serial, leaf_index=self._ledger.size)
-                for index in logged.get(record.serial, ()):
+                if item in seen:
+                    raise DuplicateItemError(item, leaf_index=self._ledger.size)
+                for index in logged.get(item.format(), ()):
                     entry = SignedEnvelope.parse(self._ledger.entry(index))
                     if isinstance(parse_record(entry.payload), ProductRecord):
-                        raise DuplicateSerialError(record.serial, leaf_index=index)
+                        raise DuplicateItemError(item, leaf_index=index)
             except (RegistryError, ValueError) as exc:
                 out.append(exc)
                 continue
-            seen.add(record.serial)
+            seen.add(item)
             out.append(NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=(template,)))
         return out
 
     def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
-        """The ledger entry for a verification event about a registered serial.
+        """The ledger entry for a verification event about a registered item.
 
         Device keys are not in the trust policy, so the signature cannot be checked
         here; the event is logged as the device's claim.
@@ -238,8 +241,8 @@ class EmbeddedRegistry:
         event = parse_record(envelope.payload)
         if not isinstance(event, VerificationEvent) or envelope.signer != event.device:
             raise RecordFormatError(f"got a {event.TYPE} record, want a device-signed event")
-        if not self._ledger.find(SERIAL, event.serial):
-            raise NotRegisteredError(event.serial, source=str(self._ledger.path))
+        if not self._ledger.find(ITEM, event.item.format()):
+            raise NotRegisteredError(event.item, source=str(self._ledger.path))
         return NewEntry(data=envelope.format(), keys=entry_keys(event))
 
     def append(self, entries: Sequence[NewEntry]) -> range:
@@ -250,9 +253,9 @@ class EmbeddedRegistry:
         with self._mutex:
             return self.append([self.admit_product(envelope, template)])[0]
 
-    def lookup(self, serial: str) -> VerifiedRecord:
+    def lookup(self, item: ItemId) -> VerifiedRecord:
         verified = self._verified_checkpoint()
-        return verify_lookup(serial, self._ledger, verified, self._policy)
+        return verify_lookup(item, self._ledger, verified, self._policy)
 
     def append_event(self, envelope: SignedEnvelope) -> int | None:
         with self._mutex:
@@ -283,7 +286,7 @@ class HttpRegistry:
     """A `Registry` over ``registry_server`` at ``url``, trusting none of its answers.
 
     Each lookup fetches the checkpoint (verified by ``policy`` and checked for
-    consistency with the last one in ``state_dir``), the serial's leaves, the tiles for
+    consistency with the last one in ``state_dir``), the item's leaves, the tiles for
     their inclusion proofs, and the template blob; `verify_lookup` checks them all.
     Verification events that cannot be delivered are queued in ``state_dir``.
     ``transport`` replaces the network (tests); the constructor makes no request.
@@ -318,11 +321,11 @@ class HttpRegistry:
         body = {"envelope": _b64(envelope.format()), "template": _b64(template)}
         return _leaf_index(self._post("/records", body), self._url)
 
-    def lookup(self, serial: str) -> VerifiedRecord:
+    def lookup(self, item: ItemId) -> VerifiedRecord:
         verified = self._verified_checkpoint()
         log = _HttpLog(self, verified.checkpoint.size)
         try:
-            found = verify_lookup(serial, log, verified, self._policy)
+            found = verify_lookup(item, log, verified, self._policy)
         except VerificationError:
             # A proof failed: a remembered tile may hold a bad hash that an earlier
             # proof did not use. Forget them all; the next lookup fetches afresh.
@@ -483,7 +486,7 @@ class _HttpLog:
         """``/keys`` answers fetched (not remembered), by key and tree size."""
 
     def find(self, kind: str, key: str) -> Sequence[int]:
-        route = {SERIAL: "lookup", KEY: "keys"}[kind]
+        route = {ITEM: "lookup", KEY: "keys"}[kind]
         answer = self._registry.key_answer(key, self._size) if kind == KEY else None
         if answer is None:
             body = self._registry.fetch(f"{route}/{quote(key, safe='')}", MAX_LOOKUP_SIZE)
@@ -604,9 +607,10 @@ def _status_error(response: httpx.Response, body: bytes, url: str) -> RegistryEr
     reason = str(fields.get("error", body[:200].decode("utf-8", "replace")))[:500]
     status = response.status_code
     message = f"{response.request.method} {response.request.url.path}: {status} {reason}"
-    serial, leaf = fields.get("serial"), fields.get("leaf_index")
-    if status == 409 and isinstance(serial, str) and isinstance(leaf, int):
-        return DuplicateSerialError(serial, leaf_index=leaf)
+    item, leaf = fields.get("item"), fields.get("leaf_index")
+    if status == 409 and isinstance(item, str) and isinstance(leaf, int):
+        with contextlib.suppress(ValueError):  # else: a garbled answer, unavailable below
+            return DuplicateItemError(ItemId.parse(item), leaf_index=leaf)
     if status == 403:
         return SignatureError(message)
     if status in (400, 413):

@@ -47,6 +47,7 @@ import nacl.exceptions
 import nacl.signing
 
 from registry_client.errors import RecordFormatError, SignatureError
+from registry_client.item import CSET82, MAX_SERIAL_LENGTH, ItemId, check_gtin
 from registry_client.note import (
     KeyType,
     SignerKey,
@@ -73,8 +74,6 @@ _ED25519_SIG_SIZE = 64
 _MAX_TIME = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 _DIGEST_SIZE = 32
 _HEX = re.compile(r"[0-9a-f]{64}")
-# GS1 AI encodable character set 82 (GS1 General Specifications §7.11, Figure 7.11-1).
-_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 _SCHEME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CACHE_SIZE = 16_384
@@ -198,14 +197,6 @@ def _refuse_float(text: str) -> None:
     raise ValueError(f"number {text} is not an integer")
 
 
-def gtin_check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit for the digits before it (GS1 GenSpecs §7.9.1)."""
-    if not body.isascii() or not body.isdigit():
-        raise ValueError(f"GTIN body {body!r} must be ASCII digits")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str(-total % 10)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KeyId:
     """A signed-note key reference, ``name+hash`` (name and 32-bit key ID).
@@ -285,12 +276,7 @@ class _Gtin(_Codec):
     __slots__ = ()
 
     def check(self, value: Any) -> None:
-        if not (
-            isinstance(value, str) and len(value) == 14 and value.isascii() and value.isdigit()
-        ):
-            raise ValueError(f"{value!r}, want a GTIN-14 of 14 digits")
-        if (want := gtin_check_digit(value[:-1])) != value[-1]:
-            raise ValueError(f"GTIN {value} has check digit {value[-1]}, want {want}")
+        check_gtin(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,7 +521,7 @@ def _decode_fields(cls: type[Any], obj: Mapping[str, JSONValue]) -> Any:
 
 # --- Records ----------------------------------------------------------------------------
 
-_GS1_TEXT = _Text(20, _CSET82)
+_GS1_TEXT = _Text(MAX_SERIAL_LENGTH, CSET82)
 _REGION_VALUE = _Fixed(3, -10_000.0, 10_000.0)
 _REGION_SIZE = _Fixed(3, 0.001, 10_000.0)
 
@@ -587,6 +573,11 @@ class ProductRecord:
     def signer(self) -> KeyId:
         """The manufacturer signs product records."""
         return self.manufacturer
+
+    @property
+    def item(self) -> ItemId:
+        """The item this record is about (GTIN and serial)."""
+        return ItemId(gtin=self.gtin, serial=self.serial)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -644,6 +635,11 @@ class VerificationEvent:
         """The scanning device signs its events."""
         return self.device
 
+    @property
+    def item(self) -> ItemId:
+        """The item this record is about (GTIN and serial)."""
+        return ItemId(gtin=self.gtin, serial=self.serial)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Revocation:
@@ -664,6 +660,11 @@ class Revocation:
     def signer(self) -> KeyId:
         """The manufacturer signs revocations."""
         return self.manufacturer
+
+    @property
+    def item(self) -> ItemId:
+        """The item this record is about (GTIN and serial)."""
+        return ItemId(gtin=self.gtin, serial=self.serial)
 
 
 Record: TypeAlias = ProductRecord | KeyEvent | VerificationEvent | Revocation

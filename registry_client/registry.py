@@ -7,7 +7,8 @@ entry's inclusion proof is checked against a checkpoint that the `TrustPolicy` v
 and that `CheckpointStore` accepted as consistent with the last one seen.
 
 Ledger entries are `SignedEnvelope` bytes. They are indexed under `entry_keys`:
-``("serial", serial)`` for product records, revocations and verification events, and
+``("item", "(01)<GTIN>(21)<serial>")`` (`item.ItemId`: GS1 serials are unique only per
+GTIN) for product records, revocations and verification events, and
 ``("key", name+hash)`` for manufacturer key events. Template blobs are stored by SHA-256.
 
 Trust (DESIGN.md §Trust): a record is accepted when (1) its manufacturer's key signed
@@ -15,7 +16,7 @@ it, (2) that key is in the trust policy and no key event in the log revokes it, 
 is included in a checkpoint signed by the log and cosigned to the policy's quorum, and
 (4) the template's SHA-256 equals the record's. The live capture matching the template
 (5) is for ``fingerprint.match``. A log proves presence, not absence: `NotRegisteredError`
-reports that the source found no entry for a serial, as that source's word.
+reports that the source found no entry for an item, as that source's word.
 
 References
 ----------
@@ -43,6 +44,7 @@ from registry_client.errors import (
     SignatureError,
     VerificationError,
 )
+from registry_client.item import ItemId
 from registry_client.merkle import leaf_hash, verify_consistency, verify_inclusion
 from registry_client.note import Note
 from registry_client.policy import TrustPolicy
@@ -58,31 +60,32 @@ from registry_client.records import (
     parse_record,
 )
 
-SERIAL = "serial"
-"""Index kind of entries about one item (products, revocations, verification events)."""
+ITEM = "item"
+"""Index kind of entries about one item (products, revocations, verification events),
+keyed by `ItemId.format`."""
 KEY = "key"
 """Index kind of manufacturer key events, keyed by ``name+hash``."""
 
 
 class NotRegisteredError(RegistryError, LookupError):
-    """No product record for ``serial`` in the log, as far as the source can tell.
+    """No product record for ``item`` in the log, as far as the source can tell.
 
     A log proves presence, not absence: this is the source's index speaking (or a
     bundle's contents), not a proof.
     """
 
-    def __init__(self, serial: str, *, source: str) -> None:
-        super().__init__(f"serial {serial!r} is not registered in {source}")
-        self.serial = serial
+    def __init__(self, item: ItemId, *, source: str) -> None:
+        super().__init__(f"item {item} is not registered in {source}")
+        self.item = item
         self.source = source
 
 
-class DuplicateSerialError(RegistryError):
-    """A product record for ``serial`` is already in the log at ``leaf_index``."""
+class DuplicateItemError(RegistryError):
+    """A product record for ``item`` (same GTIN and serial) is already at ``leaf_index``."""
 
-    def __init__(self, serial: str, *, leaf_index: int) -> None:
-        super().__init__(f"serial {serial!r} is already registered at leaf {leaf_index}")
-        self.serial = serial
+    def __init__(self, item: ItemId, *, leaf_index: int) -> None:
+        super().__init__(f"item {item} is already registered at leaf {leaf_index}")
+        self.item = item
         self.leaf_index = leaf_index
 
 
@@ -117,7 +120,7 @@ class VerifiedRecord:
     ``template`` hashes to ``record.template_sha256``; ``envelope`` (canonical JSON) is
     leaf ``leaf_index`` of the tree ``checkpoint`` commits to, by ``inclusion_proof``.
     ``revocations`` are the manufacturer's withdrawals of this item, signature checked.
-    ``events`` are verification events logged for the serial: proven to be in the log,
+    ``events`` are verification events logged for the item: proven to be in the log,
     but signed by device keys the trust policy does not list, so they are claims.
     """
 
@@ -148,12 +151,12 @@ class Registry(Protocol):
         """Log a manufacturer-signed `ProductRecord` and store its template; its leaf index.
 
         Raises `SignatureError` (key not trusted), `RevokedKeyError`,
-        `DuplicateSerialError`, `RecordFormatError`, or `RegistryUnavailable`.
+        `DuplicateItemError`, `RecordFormatError`, or `RegistryUnavailable`.
         """
         ...
 
-    def lookup(self, serial: str) -> VerifiedRecord:
-        """The verified product record for ``serial`` (see `verify_lookup`).
+    def lookup(self, item: ItemId) -> VerifiedRecord:
+        """The verified product record for ``item`` (see `verify_lookup`).
 
         Raises `NotRegisteredError`, a `VerificationError` naming what failed, or
         `RegistryUnavailable`.
@@ -181,7 +184,7 @@ def entry_keys(record: Record) -> tuple[tuple[str, str], ...]:
     """The ``(kind, key)`` pairs a ledger entry holding ``record`` is indexed under."""
     if isinstance(record, KeyEvent):
         return ((KEY, KeyId.of(record.key).format()),)
-    return ((SERIAL, record.serial),)
+    return ((ITEM, record.item.format()),)
 
 
 def check_product(
@@ -226,26 +229,27 @@ class ProvenLog(Protocol):
 
 
 def verify_lookup(
-    serial: str, log: ProvenLog, checkpoint: VerifiedCheckpoint, policy: TrustPolicy
+    item: ItemId, log: ProvenLog, checkpoint: VerifiedCheckpoint, policy: TrustPolicy
 ) -> VerifiedRecord:
-    """Find, prove and check the product record for ``serial`` against ``checkpoint``.
+    """Find, prove and check the product record for ``item`` against ``checkpoint``.
 
-    The first product record for the serial (in log order) counts: a later one is a
+    The first product record for the item (in log order) counts: a later one is a
     duplicate the log should have refused. Each entry used is proven included in
     ``checkpoint`` (RFC 9162 §2.1.3.2). Raises `NotRegisteredError`, `ProofError`,
     `SignatureError`, `RevokedKeyError`, `TemplateMismatchError`, `RecordFormatError`,
     or `RegistryUnavailable` when the template blob is missing.
     """
     size = checkpoint.checkpoint.size
-    entries = [(i, *_proven(log, i, checkpoint)) for i in log.find(SERIAL, serial) if 0 <= i < size]
+    found = log.find(ITEM, item.format())
+    entries = [(i, *_proven(log, i, checkpoint)) for i in found if 0 <= i < size]
     peeked = [(i, data, proof, _peek(data)) for i, data, proof in entries]
     products = [(i, d, p) for i, d, p, r in peeked if isinstance(r, ProductRecord)]
     if not products:
-        raise NotRegisteredError(serial, source=f"the log of size {size}")
+        raise NotRegisteredError(item, source=f"the log of size {size}")
     index, data, proof = products[0]
     record = SignedEnvelope.parse(data).open(policy.manufacturers)
-    if not isinstance(record, ProductRecord) or record.serial != serial:
-        raise RecordFormatError(f"leaf {index} is not the product record of {serial!r}")
+    if not isinstance(record, ProductRecord) or record.item != item:
+        raise RecordFormatError(f"leaf {index} is not the product record of {item}")
     key_events = [
         _proven(log, i, checkpoint)[0]
         for i in log.find(KEY, record.manufacturer.format())

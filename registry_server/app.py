@@ -51,7 +51,7 @@ def create_app(
             Route("/checkpoint", routes.checkpoint),
             Route("/tile/{path:path}", routes.tile),
             Route("/blobs/sha256/{digest}", routes.blob),
-            Route("/lookup/{serial:path}", routes.lookup),
+            Route("/lookup/{item:path}", routes.lookup),
             Route("/keys/{key:path}", routes.key_events),
             Route("/records", routes.records, methods=["POST"]),
             Route("/events", routes.events, methods=["POST"]),

@@ -2,8 +2,8 @@
 
 One worker thread owns writing. It takes the first waiting request, gathers more for
 ``window`` seconds (or until ``max_batch``), admits each (signature, key trust,
-duplicate serials, including within the batch; the products' signatures together on
-a thread pool, their serials in one query), appends the admitted ones in one
+duplicate items, including within the batch; the products' signatures together on
+a thread pool, their items in one query), appends the admitted ones in one
 `Ledger.append` — one checkpoint for the lot — and resolves each request's future with
 its leaf index or its own error. A failed append fails every request of that batch.
 """

@@ -5,11 +5,12 @@
 ``GET /tile/…``           hash tiles and ``tile/entries/…`` bundles: full ones
                           immutable, partial ones cached briefly
 ``GET /blobs/sha256/H``   a template blob by SHA-256
-``GET /lookup/SERIAL``    ``{"leaves": [...], "entries": [base64...]}`` for a serial
+``GET /lookup/ITEM``      ``{"leaves": [...], "entries": [base64...]}`` for an item,
+                          ``(01)<GTIN>(21)<serial>`` percent-encoded (`ItemId`)
 ``GET /keys/NAME+HASH``   the same for a manufacturer key's key events
 ``POST /records``         ``{"envelope": b64, "template": b64}`` → 201 ``{"leaf_index"}``;
                           403 untrusted or revoked key, 400 malformed (with the
-                          reason), 409 duplicate serial, 413 too large
+                          reason), 409 duplicate item, 413 too large
 ``POST /events``          ``{"envelope": b64}`` of a device-signed VerificationEvent
 ``POST /witness/add-checkpoint``  tlog-witness cosigning (when a witness key is set)
 ``GET /healthz``          ``{"status": "ok", "size": N}``
@@ -33,9 +34,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from registry_client.client import MAX_LOOKUP_LEAVES, EmbeddedRegistry
 from registry_client.errors import RecordFormatError, RegistryError, SignatureError
+from registry_client.item import ItemId
 from registry_client.ledger import LedgerCorruptError
 from registry_client.records import SignedEnvelope
-from registry_client.registry import KEY, SERIAL, DuplicateSerialError, NotRegisteredError
+from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
 from registry_server.witness import SizeConflict, Witness
 
@@ -97,7 +99,11 @@ def blob(request: Request) -> Response:
 
 
 def lookup(request: Request) -> Response:
-    return _leaves(request, SERIAL, request.path_params["serial"])
+    try:
+        item = ItemId.parse(request.path_params["item"])
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return _leaves(request, ITEM, item.format())
 
 
 def key_events(request: Request) -> Response:
@@ -131,8 +137,8 @@ async def _append(request: Request, *, with_template: bool) -> Response:
     future = sequencer.submit(envelope, fields.get("template") if with_template else None)
     try:
         leaf = await asyncio.wrap_future(future)
-    except DuplicateSerialError as exc:
-        return _error(409, str(exc), serial=exc.serial, leaf_index=exc.leaf_index)
+    except DuplicateItemError as exc:
+        return _error(409, str(exc), item=exc.item.format(), leaf_index=exc.leaf_index)
     except SignatureError as exc:  # untrusted signer or revoked key (a VerificationError)
         return _error(403, str(exc))
     except NotRegisteredError as exc:

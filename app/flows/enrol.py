@@ -17,6 +17,7 @@ from fingerprint.image import ImageInput
 from fingerprint.quality import assess
 from fingerprint.region import RegionSpec
 from fingerprint.template import SCHEME, VERSION
+from registry_client.item import ItemId
 from registry_client.records import ProductRecord, Region, Signer
 from registry_client.registry import Registry, VerifiedRecord
 
@@ -52,7 +53,7 @@ def enrol(
     ``serial`` and ``gtin`` default to the decoded GS1 code's and must agree with it
     when given; without a code both are required.
     Raises `EnrolRefused` for a capture needing a retake or labels that disagree, and
-    the registry's errors (`SignatureError` for an untrusted key, `DuplicateSerialError`).
+    the registry's errors (`SignatureError` for an untrusted key, `DuplicateItemError`).
     """
     template = fingerprint.extract(image, region)
     if issues := assess(template.quality):
@@ -77,7 +78,7 @@ def enrol(
         time=(now or datetime.now(UTC)).replace(microsecond=0),
     )
     registry.register(signer.sign(record), data)
-    return Enrolment(proven=registry.lookup(serial))
+    return Enrolment(proven=registry.lookup(ItemId(gtin=gtin, serial=serial)))
 
 
 def _check_code(code_text: str, *, serial: str | None, gtin: str | None) -> tuple[str, str]:

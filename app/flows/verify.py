@@ -1,6 +1,7 @@
-"""``hallmark verify``: is this the item its serial was registered as?
+"""``hallmark verify``: is this the item its GTIN and serial were registered as?
 
-The serial comes from the decoded GS1 code unless given. The registry's record is
+GTIN and serial (together the item, `ItemId`) come from the decoded GS1 code unless
+given; without a code both must be given. The registry's record is
 verified end to end (`registry_client.registry.verify_lookup`), its template decoded,
 and the live capture matched against it. Outcomes are values (`Outcome`); only bad
 input and failed security checks raise.
@@ -18,6 +19,7 @@ from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
 from fingerprint.template import SCHEME, VERSION
+from registry_client.item import ItemId
 from registry_client.records import Signer, Verdict, VerificationEvent
 from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
 
@@ -59,15 +61,22 @@ def verify(
     serial: str | None = None,
     device: Signer | None = None,
     place: str | None = None,
+    gtin: str | None = None,
 ) -> Verification:
-    """Verify ``image`` against the registry; log a signed event if ``device`` is given."""
+    """Verify ``image`` against the registry; log a signed event if ``device`` is given.
+
+    ``serial`` and ``gtin`` replace the decoded code's; without a code both are needed
+    (``ValueError`` otherwise).
+    """
     probe = fingerprint.extract(image)
     code = _parse_code(probe.code_text)
     serial = serial or (code.serial if code is not None else None)
-    if serial is None:
-        raise ValueError("no GS1 code was decoded from the image; pass --serial")
+    gtin = gtin or (code.gtin if code is not None else None)
+    if serial is None or gtin is None:
+        raise ValueError("no GS1 code was decoded from the image; pass --gtin and --serial")
+    item = ItemId(gtin=gtin, serial=serial)
     try:
-        proven = registry.lookup(serial)
+        proven = registry.lookup(item)
     except NotRegisteredError as exc:
         return Verification(serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc))
     result = fingerprint.match(Template.from_bytes(proven.template), probe)

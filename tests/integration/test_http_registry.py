@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 from live_server import Live, start
-from registry_samples import event, ledger, manufacturer, product
+from registry_samples import OTHER_GTIN, event, item, ledger, manufacturer, product
 
 from registry_client.client import HttpRegistry, read_policy
 from registry_client.errors import RecordFormatError, RegistryUnavailable, SignatureError
 from registry_client.merkle import leaf_hash, verify_inclusion
-from registry_client.registry import DuplicateSerialError, NotRegisteredError
+from registry_client.registry import DuplicateItemError, NotRegisteredError
 from registry_server.app import Limits
 
 
@@ -21,7 +21,7 @@ def test_register_lookup_and_proof(live: Live, tmp_path: Path) -> None:
     registry = HttpRegistry(live.url, live.policy, tmp_path)
     envelope, template = product(live.maker, "INT-1")
     leaf = registry.register(envelope, template)
-    found = registry.lookup("INT-1")
+    found = registry.lookup(item("INT-1"))
     assert found.leaf_index == leaf
     assert found.template == template
     assert found.record.template_sha256 == hashlib.sha256(template).digest()
@@ -34,13 +34,23 @@ def test_register_lookup_and_proof(live: Live, tmp_path: Path) -> None:
 def test_duplicate_and_unknown_key_are_refused(live: Live, tmp_path: Path) -> None:
     registry = HttpRegistry(live.url, live.policy, tmp_path)
     registry.register(*product(live.maker, "INT-DUP"))
-    with pytest.raises(DuplicateSerialError) as dup:
+    with pytest.raises(DuplicateItemError) as dup:
         registry.register(*product(live.maker, "INT-DUP", b"another template"))
-    assert dup.value.serial == "INT-DUP"
+    assert dup.value.item == item("INT-DUP")
     with pytest.raises(SignatureError, match="403"):
         registry.register(*product(manufacturer("rogue"), "INT-ROGUE"))
     with pytest.raises(NotRegisteredError):
-        registry.lookup("INT-NEVER")
+        registry.lookup(item("INT-NEVER"))
+    registry.close()
+
+
+def test_same_serial_under_two_gtins_is_two_items(live: Live, tmp_path: Path) -> None:
+    registry = HttpRegistry(live.url, live.policy, tmp_path)
+    first = registry.register(*product(live.maker, "INT-TWIN"))
+    second = registry.register(*product(live.maker, "INT-TWIN", gtin=OTHER_GTIN))
+    assert registry.lookup(item("INT-TWIN")).leaf_index == first
+    found = registry.lookup(item("INT-TWIN", OTHER_GTIN))
+    assert (found.leaf_index, found.record.gtin) == (second, OTHER_GTIN)
     registry.close()
 
 
@@ -94,5 +104,5 @@ def test_events_queue_offline_and_sync_later(live: Live, tmp_path: Path) -> None
     transport.down = False
     assert registry.sync() == 1
     assert registry.sync() == 0
-    assert [e.device for e in registry.lookup("INT-EV").events] == [device.key_id]
+    assert [e.device for e in registry.lookup(item("INT-EV")).events] == [device.key_id]
     registry.close()

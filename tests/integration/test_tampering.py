@@ -8,11 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 from live_server import Live, start
-from registry_samples import LOG_KEY, ledger, manufacturer, product
+from registry_samples import LOG_KEY, item, ledger, manufacturer, product
 
 from registry_client.checkpoint import Checkpoint
 from registry_client.client import EmbeddedRegistry, HttpRegistry
 from registry_client.errors import ProofError, RegistryUnavailable, SignatureError
+from registry_client.item import ItemId
 from registry_client.note import Note, SignerKey
 from registry_client.registry import SplitViewError, TemplateMismatchError
 
@@ -45,27 +46,29 @@ def _flip(_: httpx.Request, body: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def serial(live: Live, tmp_path_factory: pytest.TempPathFactory) -> str:
+def serial(live: Live, tmp_path_factory: pytest.TempPathFactory) -> ItemId:
     registry = HttpRegistry(live.url, live.policy, tmp_path_factory.mktemp("state"))
     for i in range(3):
         registry.register(*product(live.maker, f"TAMPER-{i}"))
     registry.close()
-    return "TAMPER-1"
+    return item("TAMPER-1")
 
 
-def test_flipped_byte_in_a_tile(live: Live, tmp_path: Path, serial: str) -> None:
+def test_flipped_byte_in_a_tile(live: Live, tmp_path: Path, serial: ItemId) -> None:
     registry = _client(live, tmp_path, "/tile/0/", _flip)
     with pytest.raises(ProofError, match="calculated root"):
         registry.lookup(serial)
 
 
-def test_flipped_byte_in_the_template(live: Live, tmp_path: Path, serial: str) -> None:
+def test_flipped_byte_in_the_template(live: Live, tmp_path: Path, serial: ItemId) -> None:
     registry = _client(live, tmp_path, "/blobs/", _flip)
     with pytest.raises(TemplateMismatchError):
         registry.lookup(serial)
 
 
-def test_forged_checkpoint_signed_by_another_key(live: Live, tmp_path: Path, serial: str) -> None:
+def test_forged_checkpoint_signed_by_another_key(
+    live: Live, tmp_path: Path, serial: ItemId
+) -> None:
     forger = SignerKey.generate(LOG_KEY.name)  # same name and origin, other key
 
     def forge(_: httpx.Request, body: bytes) -> bytes:
@@ -77,7 +80,7 @@ def test_forged_checkpoint_signed_by_another_key(live: Live, tmp_path: Path, ser
         registry.lookup(serial)
 
 
-def test_garbage_and_oversized_answers(live: Live, tmp_path: Path, serial: str) -> None:
+def test_garbage_and_oversized_answers(live: Live, tmp_path: Path, serial: ItemId) -> None:
     lookup = _client(live, tmp_path, "/lookup/", lambda _r, _b: b'{"leaves": [0], "entries"')
     with pytest.raises(RegistryUnavailable, match="not JSON"):
         lookup.lookup(serial)
@@ -109,7 +112,7 @@ def test_split_view_is_refused(tmp_path: Path) -> None:
     try:
         forked = HttpRegistry(second.url, policy, state)
         with pytest.raises(SplitViewError) as refused:
-            forked.lookup("X1")
+            forked.lookup(item("X1"))
         assert refused.value.held == held
         assert isinstance(refused.value.offered, Checkpoint)
         assert refused.value.offered.size == 3

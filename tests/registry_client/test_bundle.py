@@ -34,6 +34,7 @@ from registry_client.errors import (
     RevokedKeyError,
     SignatureError,
 )
+from registry_client.item import ItemId, gtin_check_digit
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.note import KeyType, Note, SignerKey
 from registry_client.policy import Log, TrustPolicy, Witness
@@ -47,7 +48,6 @@ from registry_client.records import (
     Signer,
     Verdict,
     VerificationEvent,
-    gtin_check_digit,
 )
 from registry_client.registry import NotRegisteredError, TemplateMismatchError, entry_keys
 
@@ -57,6 +57,7 @@ OTHER = Signer.from_seed("other-co", bytes(range(2, 34)))
 WITNESS = SignerKey(name="witness.test", key_type=KeyType.COSIGNATURE_V1, seed=bytes(range(3, 35)))
 DEVICE = Signer.from_seed("device-7", bytes(range(4, 36)))
 GTIN = "0061414100001" + gtin_check_digit("0061414100001")
+OTHER_GTIN = "0061414100002" + gtin_check_digit("0061414100002")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ITEMS = 300  # more than one level-0 tile, so level-1 tiles are bundled too
 
@@ -72,6 +73,10 @@ def policy(*, witnessed: bool = False) -> TrustPolicy:
 
 
 POLICY = policy()
+
+
+def item(i: int) -> ItemId:
+    return ItemId(gtin=GTIN, serial=f"S{i:05d}")
 
 
 def template(i: int) -> bytes:
@@ -138,8 +143,8 @@ def bundle_file(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return export(ledger, tmp_path_factory.mktemp("bundle") / "sku0.hmb")
 
 
-def sku0_serials() -> set[str]:
-    return {f"S{i:05d}" for i in range(0, ITEMS, 2)}
+def sku0_items() -> set[ItemId]:
+    return {item(i) for i in range(0, ITEMS, 2)}
 
 
 # Round trip ------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ def test_export_open_lookup(bundle_file: Path, tmp_path: Path) -> None:
     assert bundle.age == timedelta(days=1)
     assert bundle.exporter == LOG.verifier
     assert bundle.selection == BY_SKU
-    assert set(bundle.log.serials) == sku0_serials()
+    assert set(bundle.log.items) == sku0_items()
     counts = bundle.manifest.counts
     assert counts.records == counts.templates == ITEMS // 2
     assert counts.entries == ITEMS // 2 + 2  # ACME's key event, the revocation of S00004
@@ -159,12 +164,12 @@ def test_export_open_lookup(bundle_file: Path, tmp_path: Path) -> None:
     assert bundle.bundled_policy == POLICY.format()
 
     registry = BundleRegistry(bundle, Outbox(tmp_path / "outbox"), clock=lambda: T0)
-    found = registry.lookup("S00010")
+    found = registry.lookup(item(10))
     assert found.record == product(10)
     assert found.template == template(10)
     assert found.leaf_index == 12
     assert not found.withdrawn
-    assert registry.lookup("S00004").withdrawn
+    assert registry.lookup(item(4)).withdrawn
     assert registry.checkpoint() == bundle.checkpoint.checkpoint
     proof = format_proof(
         found.leaf_index,
@@ -174,23 +179,32 @@ def test_export_open_lookup(bundle_file: Path, tmp_path: Path) -> None:
     )
     assert verify_proof(proof, parse_proof(proof).extra or b"", POLICY) == bundle.checkpoint
     with pytest.raises(NotRegisteredError, match="sku SKU-0"):
-        registry.lookup("S00011")  # SKU-1: not covered
+        registry.lookup(item(11))  # SKU-1: not covered
 
 
 @pytest.mark.parametrize(
     ("selection", "want"),
     [
         (Selection(kind=SelectionKind.MANUFACTURER, values=(OTHER.key_id.format(),)),
-         {f"S{i:05d}" for i in range(9, ITEMS, 10)}),
+         {item(i) for i in range(9, ITEMS, 10)}),
         (Selection(kind=SelectionKind.BATCH, values=("B1", "B2")),
-         {f"S{i:05d}" for i in range(ITEMS) if i % 3}),
-        (Selection(kind=SelectionKind.SERIALS, values=("S00001", "S00299", "S99999")),
-         {"S00001", "S00299"}),
+         {item(i) for i in range(ITEMS) if i % 3}),
+        (Selection(kind=SelectionKind.ITEMS,
+                   values=(str(item(1)), str(item(299)), str(item(99999)),
+                           str(ItemId(gtin=OTHER_GTIN, serial="S00002")))),
+         {item(1), item(299)}),
     ],
 )  # fmt: skip
-def test_selections(ledger: Ledger, tmp_path: Path, selection: Selection, want: set[str]) -> None:
+def test_selections(
+    ledger: Ledger, tmp_path: Path, selection: Selection, want: set[ItemId]
+) -> None:
     bundle = open_bundle(export(ledger, tmp_path / "b", selection), POLICY, now=T0)
-    assert set(bundle.log.serials) == want
+    assert set(bundle.log.items) == want
+
+
+def test_item_selection_refuses_a_malformed_item() -> None:
+    with pytest.raises(ValueError, match="want"):
+        Selection(kind=SelectionKind.ITEMS, values=("S00001",))
 
 
 def test_export_from_a_folder_signed_by_a_manufacturer(ledger: Ledger, tmp_path: Path) -> None:
@@ -219,7 +233,7 @@ def test_no_network_during_open_and_lookup(
     registry = BundleRegistry(
         open_bundle(bundle_file, POLICY, now=T0), Outbox(tmp_path / "o"), clock=lambda: T0
     )
-    assert all(registry.lookup(s).record.serial == s for s in sku0_serials())
+    assert all(registry.lookup(i).record.item == i for i in sku0_items())
 
 
 # Age ---------------------------------------------------------------------------------------
@@ -235,10 +249,10 @@ def test_stale_warns_and_expired_fails_closed(bundle_file: Path, tmp_path: Path)
     registry = BundleRegistry(
         open_bundle(bundle_file, POLICY, now=T0), Outbox(tmp_path / "o"), clock=lambda: now[0]
     )
-    registry.lookup("S00000")
+    registry.lookup(item(0))
     now[0] = T0 + timedelta(days=31)
     with pytest.raises(ExpiredBundleError):
-        registry.lookup("S00000")
+        registry.lookup(item(0))
 
 
 # Tampering -----------------------------------------------------------------------------------
@@ -468,7 +482,7 @@ def test_100_items(tmp_path: Path) -> None:
         bundle = open_bundle(export(ledger, tmp_path / "b", everything), POLICY, now=T0)
     registry = BundleRegistry(bundle, Outbox(tmp_path / "o"), clock=lambda: T0)
     assert bundle.manifest.counts.records == 100
-    assert [registry.lookup(f"S{i:05d}").leaf_index for i in range(100)] == list(range(1, 101))
+    assert [registry.lookup(item(i)).leaf_index for i in range(100)] == list(range(1, 101))
 
 
 # Command line ----------------------------------------------------------------------------------
@@ -487,27 +501,27 @@ def test_cli_export_and_inspect(
 ) -> None:
     (tmp_path / "key").write_text(LOG.format() + "\n")
     (tmp_path / "policy").write_text(POLICY.format())
-    (tmp_path / "serials").write_text("# wanted\nS00001\n\nS00002\n")
+    (tmp_path / "items").write_text(f"# wanted\n{item(1)}\n\n{item(2)}\n")
     out = str(tmp_path / "b.hmb")
     common = ("--key", str(tmp_path / "key"), "--policy", str(tmp_path / "policy"))
-    serials = ("--serials", str(tmp_path / "serials"))
-    assert run_cli("bundle", "export", "--ledger", str(ledger.path), "--out", out, *serials,
+    items = ("--items", str(tmp_path / "items"))
+    assert run_cli("bundle", "export", "--ledger", str(ledger.path), "--out", out, *items,
                    "--expires-days", "7", *common) == 0  # fmt: skip
     assert "2 records" in capsys.readouterr().out
 
     assert run_cli("bundle", "inspect", out, "--policy", str(tmp_path / "policy")) == 0
     text = capsys.readouterr().out
     assert "verified   OK against policy" in text
-    assert "coverage   2 serials" in text
+    assert "coverage   2 items" in text
     assert f"size {ITEMS + 3}" in text
     assert run_cli("bundle", "inspect", out) == 0
     assert "integrity only" in capsys.readouterr().out
 
     policy_file = str(tmp_path / "policy")
-    assert run_cli("bundle", "proof", out, "S00002", "--policy", policy_file) == 0
+    assert run_cli("bundle", "proof", out, str(item(2)), "--policy", policy_file) == 0
     text = capsys.readouterr().out
     verify_proof(text, parse_proof(text).extra or b"", POLICY)
-    assert run_cli("bundle", "proof", out, "S00007", "--policy", policy_file) == 1
+    assert run_cli("bundle", "proof", out, str(item(7)), "--policy", policy_file) == 1
     assert "NotRegisteredError" in capsys.readouterr().err
 
     tampered = flip(Path(out), "blob/", 7)

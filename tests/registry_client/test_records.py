@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry_client.errors import RecordFormatError, RegistryError, SignatureError
+from registry_client.item import ItemId, gtin_check_digit
 from registry_client.note import KeyType, Note, SignerKey
 from registry_client.records import (
     MAX_PAYLOAD_SIZE,
@@ -29,7 +30,6 @@ from registry_client.records import (
     canonical_json,
     encode_record,
     generate_key,
-    gtin_check_digit,
     parse_record,
 )
 
@@ -136,12 +136,6 @@ def test_product_record_golden_encoding() -> None:
         + bytes(range(32)).hex()
         + '","template_size":4096,"time":1767323045,"type":"product/v1"}'
     )
-
-
-def test_gtin_check_digits() -> None:
-    assert gtin_check_digit("0400638133393") == "1"
-    assert gtin_check_digit("0003600029145") == "2"  # UPC-A 036000291452
-    assert gtin_check_digit("629104150021") == "3"  # GS1's GTIN-13 example
 
 
 def _payload_with(**changes: Any) -> bytes:
@@ -413,3 +407,8 @@ def test_generated_verification_events_round_trip(
 ) -> None:
     event = _event(score=score, place=place, verdict=verdict)
     assert parse_record(encode_record(event)) == event
+
+
+def test_records_name_their_item() -> None:
+    record = _product()
+    assert record.item == ItemId(gtin=record.gtin, serial=record.serial)

@@ -11,6 +11,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.item import ItemId
 from registry_client.note import KeyType, SignerKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
@@ -24,6 +25,8 @@ from registry_client.records import (
 )
 
 GTIN = "09506000134352"
+OTHER_GTIN = "09506000134369"
+"""A second valid GTIN-14, for the same serial under two products."""
 TIME = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LOG_KEY = SignerKey(name="test.registry/log", key_type=KeyType.ED25519, seed=bytes(range(32)))
 """A fixed log key, so two ledgers can share an origin and key (the split-view case)."""
@@ -34,11 +37,18 @@ def template(serial: str) -> bytes:
     return hashlib.sha512(serial.encode()).digest() * 8
 
 
-def product(signer: Signer, serial: str, data: bytes | None = None) -> tuple[SignedEnvelope, bytes]:
-    """A product record for ``serial`` signed by ``signer``, and its template."""
-    data = template(serial) if data is None else data
+def item(serial: str, gtin: str = GTIN) -> ItemId:
+    """The item ``serial`` of ``gtin``."""
+    return ItemId(gtin=gtin, serial=serial)
+
+
+def product(
+    signer: Signer, serial: str, data: bytes | None = None, *, gtin: str = GTIN
+) -> tuple[SignedEnvelope, bytes]:
+    """A product record for ``serial`` of ``gtin`` signed by ``signer``, and its template."""
+    data = template(gtin + serial) if data is None else data
     record = ProductRecord(
-        gtin=GTIN,
+        gtin=gtin,
         serial=serial,
         batch=None,
         sku=None,

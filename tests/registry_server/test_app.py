@@ -6,8 +6,9 @@ import base64
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
-from registry_samples import Served, event, ledger, manufacturer, product
+from registry_samples import OTHER_GTIN, Served, event, item, ledger, manufacturer, product
 from starlette.testclient import TestClient
 
 from registry_client.client import EmbeddedRegistry
@@ -27,17 +28,34 @@ def test_register_then_lookup_serves_the_entry(served: Served) -> None:
     answer = served.client.post("/records", json=_body(*product(served.maker, "SN1")))
     assert answer.status_code == 201
     assert answer.json() == {"leaf_index": 0}
-    found = served.client.get("/lookup/SN1").json()
+    found = served.client.get(f"/lookup/{quote(str(item('SN1')), safe='')}").json()
     assert found["leaves"] == [0]
     assert base64.b64decode(found["entries"][0]) == product(served.maker, "SN1")[0].format()
     assert served.client.get("/healthz").json() == {"status": "ok", "size": 1}
 
 
-def test_duplicate_serial_is_409_with_the_first_leaf(served: Served) -> None:
+def test_duplicate_item_is_409_with_the_first_leaf(served: Served) -> None:
     served.client.post("/records", json=_body(*product(served.maker, "SN1")))
     again = served.client.post("/records", json=_body(*product(served.maker, "SN1", b"other")))
     assert again.status_code == 409
     assert again.json()["leaf_index"] == 0
+    assert again.json()["item"] == str(item("SN1"))
+
+
+def test_same_serial_under_another_gtin_is_another_item(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    other = product(served.maker, "SN1", gtin=OTHER_GTIN)
+    assert served.client.post("/records", json=_body(*other)).status_code == 201
+    for gtin, leaf in ((None, 0), (OTHER_GTIN, 1)):
+        wanted = item("SN1") if gtin is None else item("SN1", gtin)
+        found = served.client.get(f"/lookup/{quote(str(wanted), safe='')}").json()
+        assert found["leaves"] == [leaf]
+
+
+def test_lookup_of_a_malformed_item_is_400(served: Served) -> None:
+    answer = served.client.get("/lookup/SN1")
+    assert answer.status_code == 400
+    assert "(01)" in answer.json()["error"]
 
 
 def test_unknown_manufacturer_is_403(served: Served) -> None:
