@@ -49,10 +49,11 @@ def _insert(
 
 @njit(cache=True, nogil=True, parallel=True)
 def scan(
-    codes: NDArray[np.uint64], query: NDArray[np.uint64], k: int, radius: int
+    codes: NDArray[np.uint64], queries: NDArray[np.uint64], k: int, radius: int
 ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """Brute force: every row's distance by POPCNT, top ``k`` within ``radius`` per block,
-    blocks merged. Returns (rows, distances), nearest first."""
+    """Brute force: every row's distance to the nearest of ``queries`` (H, W) by POPCNT,
+    top ``k`` within ``radius`` per block, blocks merged. Returns (rows, distances),
+    nearest first."""
     n = codes.shape[0]
     n_blocks = (n + _SCAN_BLOCK - 1) // _SCAN_BLOCK
     block_d = np.empty((n_blocks, k), np.int32)
@@ -61,7 +62,9 @@ def scan(
     for b in prange(n_blocks):
         filled = 0
         for row in range(b * _SCAN_BLOCK, min(n, (b + 1) * _SCAN_BLOCK)):
-            d = _distance(codes, row, query)
+            d = radius + 1
+            for h in range(queries.shape[0]):
+                d = min(d, _distance(codes, row, queries[h]))
             if d <= radius:
                 filled = _insert(block_d[b], block_i[b], filled, d, row)
         block_fill[b] = filled

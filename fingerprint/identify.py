@@ -41,9 +41,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fingerprint import _identify_kernels as kernels
-from fingerprint.bitcode import WORD_BITS
+from fingerprint.bitcode import WORD_BITS, bitcode, probe_codes
 from fingerprint.errors import FingerprintError
-from fingerprint.match import Decision, Match
+from fingerprint.match import Decision, Match, match
 from fingerprint.template import Template
 
 MAGIC = b"HMIX"
@@ -54,6 +54,13 @@ RADIUS_FRACTION = 0.18
 differ in at most 13.7% of 256 bits, other items in at least 37.5% (`fingerprint.
 bitcode`); 0.18 × 256 = 46 is also where multi-index hashing's third round ends
 (16 tables × 3 − 1 = 47), so every code it reaches for free is kept."""
+NO_CODE_ANGLES = tuple(float(a) for a in range(0, 180, 3))
+"""Rotations tried for a probe without a code (whole image = window), degrees."""
+NO_CODE_SCALES = tuple(round(0.6 + 0.05 * i, 2) for i in range(13))
+"""Magnifications tried for it: 0.6-1.2, a close-up framing the window loosely."""
+NO_CODE_RADIUS_FRACTION = 0.33
+"""Search radius for such a probe: its best hypothesis lay 14-33% of 256 bits from its
+own item (15 MEDIUM close-ups, 5% margin) and at least 32% from 14 other items."""
 PENDING_LIMIT = 65_536
 """Codes added since the hash tables were built that a search scans by brute force;
 beyond this (or an eighth of the index) the tables are rebuilt."""
@@ -141,77 +148,60 @@ class Index:
 
     def search(
         self,
-        code: NDArray[np.uint8],
+        codes: NDArray[np.uint8],
         k: int = 5,
         radius: int | None = None,
         method: Method = Method.MIH,
     ) -> tuple[Candidate, ...]:
-        """The up to ``k`` entries nearest ``code`` within ``radius`` bits, nearest first.
+        """The up to ``k`` entries nearest ``codes`` within ``radius`` bits, nearest first.
 
-        ``radius`` defaults to `RADIUS_FRACTION` of the bits; ties go to the entry added
-        first. Both methods give the same answer.
+        ``codes`` is one packed code (n_bits // 8,) or several (H, n_bits // 8) of one
+        probe (`bitcode.probe_codes`); an entry's distance is then to the nearest of
+        them. ``radius`` defaults to `RADIUS_FRACTION` of the bits; ties go to the entry
+        added first. Both methods give the same answer.
         """
-        rows, distances = self._rows(code, k, radius, method)
-        return tuple(
-            Candidate(
-                label=self._labels[row],
-                template_sha256=self._digests[row].tobytes(),
-                distance=int(d),
-            )
-            for row, d in zip(rows, distances, strict=True)
-        )
-
-    def search_any(
-        self, codes: NDArray[np.uint8], k: int = 5, radius: int | None = None
-    ) -> tuple[Candidate, ...]:
-        """`search` for several codes of one probe (`bitcode.probe_codes`): the union,
-        each entry at its smallest distance, nearest first, at most ``k``."""
-        self._check_codes(codes, "codes")
-        best: dict[int, int] = {}
-        for code in codes:
-            rows, distances = self._rows(code, k, radius, Method.MIH)
-            for row, d in zip(rows.tolist(), distances.tolist(), strict=True):
-                best[row] = min(d, best.get(row, d))
-        ranked = sorted(best.items(), key=lambda item: (item[1], item[0]))[:k]
-        return tuple(
-            Candidate(
-                label=self._labels[row], template_sha256=self._digests[row].tobytes(), distance=d
-            )
-            for row, d in ranked
-        )
-
-    def _rows(
-        self, code: NDArray[np.uint8], k: int, radius: int | None, method: Method
-    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        if code.shape != (self._n_bits // 8,) or code.dtype != np.uint8:
-            raise ValueError(
-                f"want a packed code ({self._n_bits // 8},) uint8, got {code.dtype} {code.shape}"
-            )
+        queries = codes.reshape(1, -1) if codes.ndim == 1 else codes
+        self._check_codes(queries, "codes")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         limit = round(RADIUS_FRACTION * self._n_bits) if radius is None else radius
         if not 0 <= limit <= self._n_bits:
             raise ValueError(f"radius must be in 0..{self._n_bits}, got {radius!r}")
         self._merge()
-        if len(self) == 0:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
-        query = _words(code.reshape(1, -1))[0]
-        words = _words(self._codes)
-        if method is Method.SCAN:
-            return kernels.scan(words, query, k, limit)
-        tables = self._hash_tables()
-        rows, distances, _ = kernels.mih_search(
-            words[: tables.size], tables.offsets, tables.rows, query, k, limit
+        rows, distances = self._nearest(_words(queries), k, limit, method)
+        return tuple(
+            Candidate(
+                label=self._labels[row],
+                template_sha256=self._digests[row].tobytes(),
+                distance=int(d),
+            )
+            for row, d in zip(rows.tolist(), distances.tolist(), strict=True)
         )
-        if tables.size == len(self):
-            return rows, distances
-        # Codes added since the tables were built: scanned, then merged in (row order
-        # breaks ties, and every pending row comes after every hashed one).
-        extra_rows, extra_d = kernels.scan(words[tables.size :], query, k, limit)
-        all_rows = np.concatenate([rows, extra_rows + tables.size])
-        all_d = np.concatenate([distances, extra_d])
-        order = np.lexsort((all_rows, all_d))[:k]
-        return all_rows[order], all_d[order]
+
+    def _nearest(
+        self, queries: NDArray[np.uint64], k: int, radius: int, method: Method
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        words = _words(self._codes)
+        if method is Method.SCAN or len(self) == 0:
+            return kernels.scan(words, queries, k, radius)
+        tables = self._hash_tables()
+        # Codes added since the tables were built are scanned; each query's MIH answer
+        # is exact, so the union's k best are too (row order breaks ties).
+        found = []
+        if tables.size < len(self):
+            rows, distances = kernels.scan(words[tables.size :], queries, k, radius)
+            found.append((rows + tables.size, distances))
+        for query in queries:
+            rows, distances, _ = kernels.mih_search(
+                words[: tables.size], tables.offsets, tables.rows, query, k, radius
+            )
+            found.append((rows, distances))
+        all_rows = np.concatenate([r for r, _ in found])
+        all_d = np.concatenate([d for _, d in found])
+        order = np.lexsort((all_rows, all_d))
+        _, first = np.unique(all_rows[order], return_index=True)
+        keep = order[np.sort(first)][:k]
+        return all_rows[keep], all_d[keep]
 
     def _merge(self) -> None:
         if self._chunks:
@@ -305,11 +295,32 @@ class Index:
         return cls.from_bytes(path.read_bytes())
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """How to search for one probe: its codes, the radius and the method."""
+
+    codes: NDArray[np.uint8] = field(repr=False)
+    radius: int
+    method: Method
+
+
+def query_for(probe: Template, n_bits: int = 256) -> Query:
+    """The search for ``probe``: one code if a printed code located its window (the
+    code gives the position even when its serial is unknown or not registered), else
+    one per rotation × scale of `NO_CODE_ANGLES` × `NO_CODE_SCALES`, scanned."""
+    residual = probe.features.residual
+    if probe.located_by_code:
+        code = bitcode(residual, n_bits).bits.reshape(1, -1)
+        return Query(codes=code, radius=round(RADIUS_FRACTION * n_bits), method=Method.MIH)
+    codes = probe_codes(residual, n_bits, angles_deg=NO_CODE_ANGLES, scales=NO_CODE_SCALES)
+    return Query(codes=codes, radius=round(NO_CODE_RADIUS_FRACTION * n_bits), method=Method.SCAN)
+
+
 def rerank(
     probe: Template,
     candidates: Iterable[Candidate],
     template_of: Callable[[Candidate], Template],
-    matcher: Callable[[Template, Template], Match],
+    matcher: Callable[[Template, Template], Match] = match,
 ) -> tuple[Ranked, ...]:
     """The full matcher's verdict on ``probe`` against each candidate's template, best
     first: genuine before retake before counterfeit, then by score."""

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from registry_client.bundle import BundleRegistry
-from registry_client.checkpoint import Checkpoint
 from registry_client.client import EmbeddedRegistry
 from registry_client.errors import RecordFormatError, RegistryError, RegistryUnavailable
 from registry_client.item import ItemId
@@ -39,9 +38,28 @@ class Enrolled:
     template: bytes
 
 
-def source_of(checkpoint: Checkpoint) -> str:
-    """``origin size root-hex``: names the tree an index was built from."""
-    return f"{checkpoint.origin} {checkpoint.size} {checkpoint.root_hash.hex()}"
+def source_of(registry: Registry) -> str:
+    """What an index of ``registry`` is built from, one line: ``ledger SIZE ROOT ORIGIN``
+    for a ledger's checkpoint, ``bundle CONTENT-SHA256 ORIGIN`` for a bundle."""
+    if isinstance(registry, BundleRegistry):
+        bundle = registry.bundle
+        return (
+            f"bundle {bundle.manifest.content_sha256.hex()} {bundle.checkpoint.checkpoint.origin}"
+        )
+    checkpoint = registry.checkpoint()
+    return f"ledger {checkpoint.size} {checkpoint.root_hash.hex()} {checkpoint.origin}"
+
+
+def resume_at(registry: Registry, source: str) -> int:
+    """The leaf from which `enrolled` adds what an index built from ``source`` lacks:
+    its size if it is an earlier checkpoint of the same ledger, else 0 (walk it all)."""
+    kind, _, rest = source.partition(" ")
+    size, _, rest = rest.partition(" ")
+    _, _, origin = rest.partition(" ")
+    if kind != "ledger" or not size.isdigit() or not isinstance(registry, EmbeddedRegistry):
+        return 0
+    checkpoint = registry.checkpoint()
+    return int(size) if origin == checkpoint.origin and int(size) <= checkpoint.size else 0
 
 
 def enrolled(registry: Registry, start: int = 0) -> Iterator[Enrolled]:
