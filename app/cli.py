@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import __version__, cli_bundle, cli_certificate, cli_registry
+from app import __version__, cli_bundle, cli_certificate, cli_identify, cli_registry
 
 if TYPE_CHECKING:
     from fingerprint import Template
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_registry.register_commands(sub)
     cli_bundle.register_commands(sub)
     cli_certificate.register_commands(sub)
+    cli_identify.register_commands(sub)
     return parser
 
 
