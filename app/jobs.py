@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,8 @@ from registry_client.registry import Registry
 
 MANUFACTURER_KEY = "manufacturer"
 """Name of the key made on first run."""
+DEVICE_KEY = "this-device"
+"""Name of the key that signs this computer's verification events, made on first run."""
 DEMO_MATERIALS = (Material.PAPER, Material.PLASTIC, Material.LEATHER, Material.PRINT)
 
 
@@ -39,6 +41,8 @@ class Places:
     """Where the app keeps its key, ledger, state and demo captures."""
 
     keys: Path
+    devices: Path
+    """Device keys, apart from the manufacturer keys the local ledger trusts."""
     ledger: Path
     state: Path
     demo: Path
@@ -48,6 +52,7 @@ class Places:
         """The user's folders (platformdirs, via `app.flows.keys`)."""
         return cls(
             keys=keys.default_key_dir(),
+            devices=keys.data_dir() / "device-keys",
             ledger=keys.default_ledger_dir(),
             state=keys.state_dir(),
             demo=keys.data_dir() / "demo",
@@ -62,6 +67,8 @@ class Workspace:
     registry: EmbeddedRegistry
     signer: Signer
     key: keys.KeyFiles
+    device: Signer
+    """Signs this computer's verification events."""
     policy: TrustPolicy
     first_run: bool
     """Whether the ledger was made by this open."""
@@ -74,8 +81,8 @@ class Workspace:
 def open_workspace(places: Places) -> Workspace:
     """Open the local ledger, making it and a manufacturer key on first run."""
     first_run = not is_ledger(places.ledger)
-    own = [k for k in keys.list_keys(places.keys) if k.skey_path.exists()]
-    key = own[0] if own else keys.new_key(MANUFACTURER_KEY, places.keys)
+    key = _own_key(places.keys, MANUFACTURER_KEY)
+    device = _own_key(places.devices, DEVICE_KEY)
     policy = keys.default_registry(places.ledger, places.keys)
     registry = EmbeddedRegistry.open(places.ledger, places.state, policy)
     return Workspace(
@@ -83,9 +90,16 @@ def open_workspace(places: Places) -> Workspace:
         registry=registry,
         signer=keys.load_signer(key.skey_path),
         key=key,
+        device=keys.load_signer(device.skey_path),
         policy=policy,
         first_run=first_run,
     )
+
+
+def _own_key(directory: Path, name: str) -> keys.KeyFiles:
+    """The first key in ``directory`` with its private half, made as ``name`` if none."""
+    own = [k for k in keys.list_keys(directory) if k.skey_path.exists()]
+    return own[0] if own else keys.new_key(name, directory)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,14 +116,19 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def enrol_files(
-    paths: Sequence[Path], *, signer: Signer, registry: Registry, cancel: threading.Event
+def enrol_each(
+    captures: Iterable[tuple[str, ImageInput]],
+    *,
+    signer: Signer,
+    registry: Registry,
+    cancel: threading.Event,
 ) -> Iterator[EnrolStep]:
-    """Enrol each image file in turn; a refusal is a step with its reason, not an error."""
-    for path in paths:
+    """Enrol each named capture (a file or a frame) in turn; a refusal is a step with its
+    reason, not an error."""
+    for name, image in captures:
         if cancel.is_set():
             return
-        yield _enrol_one(path.name, path, signer, registry)
+        yield _enrol_one(name, image, signer, registry)
 
 
 def demo_items(
@@ -149,6 +168,11 @@ class Inspection:
     trust: str
     """Which policy established trust, for people."""
 
+    @property
+    def outbox(self) -> Outbox:
+        """Where offline verification events wait to be synced."""
+        return self.registry.outbox
+
 
 def inspect_bundle(path: Path, policy_file: Path | None, workspace: Workspace) -> Inspection:
     """Open the bundle at ``path`` against ``policy_file``, else the local ledger's policy.
@@ -163,3 +187,12 @@ def inspect_bundle(path: Path, policy_file: Path | None, workspace: Workspace) -
     bundle = open_bundle(path, policy)
     outbox = Outbox(workspace.places.state / "outbox")
     return Inspection(bundle=bundle, registry=BundleRegistry(bundle, outbox), trust=trust)
+
+
+def sync_outbox(outbox: Outbox, registry: Registry) -> int:
+    """Send the events queued in ``outbox`` to ``registry``; the number sent.
+
+    Each event leaves the outbox only once the registry took it (`Outbox.drain`); if
+    sending fails, the rest stay queued and the error propagates.
+    """
+    return outbox.drain(registry.append_event)

@@ -10,10 +10,11 @@ if the receiver was destroyed meanwhile.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from functools import partial
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,75 @@ def _drain(make: Callable[[], Iterable[object]], emit: Callable[[object], None])
         emit(value)
         count += 1
     return count
+
+
+class LatestOnly(QObject):
+    """Runs submitted calls in the pool one at a time, at most ``rate`` per second.
+
+    For work on a stream (analysing live frames): a call submitted while another runs
+    or waits replaces the waiting one, which is dropped (`dropped` counts them), so at
+    most one call runs and one waits, however fast calls arrive. ``done`` and ``failed``
+    carry each call's result or exception, on this object's thread.
+    """
+
+    done = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, pool: QThreadPool, *, rate: float, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self._pool = pool
+        self._interval = 1.0 / rate
+        self._waiting: Callable[[], object] | None = None
+        self._running = False
+        self._last_start = -float("inf")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._kick)
+        self.dropped = 0
+
+    @property
+    def idle(self) -> bool:
+        """Whether nothing runs or waits."""
+        return not self._running and self._waiting is None
+
+    def submit(self, call: Callable[[], object]) -> None:
+        """Run ``call`` when the previous call is done and the rate allows."""
+        if self._waiting is not None:
+            self.dropped += 1
+        self._waiting = call
+        self._kick()
+
+    def cancel(self) -> None:
+        """Drop the waiting call, if any (the running one still reports)."""
+        self._waiting = None
+        self._timer.stop()
+
+    @Slot()
+    def _kick(self) -> None:
+        if self._running or self._waiting is None or self._timer.isActive():
+            return
+        wait = self._last_start + self._interval - time.monotonic()
+        if wait > 0:
+            self._timer.start(max(1, round(wait * 1000)))
+            return
+        call, self._waiting = self._waiting, None
+        self._running = True
+        self._last_start = time.monotonic()
+        task = Task(call)
+        task.signals.done.connect(self._on_done)
+        task.signals.failed.connect(self._on_failed)
+        self._pool.start(task)
+
+    @Slot(object)
+    def _on_done(self, result: object) -> None:
+        self._running = False
+        self.done.emit(result)
+        self._kick()
+
+    @Slot(object)
+    def _on_failed(self, error: object) -> None:
+        self._running = False
+        self.failed.emit(error)
+        self._kick()

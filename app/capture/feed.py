@@ -21,7 +21,9 @@ class FrameFeed(QObject):
     has ended or been stopped and is closed. With ``drop_stale`` (a live view), a frame
     the UI has not taken yet is replaced by a newer one, so the view never lags; without
     it (a folder to import, photos from the phone) the worker waits for the UI to take
-    each frame, and none is lost.
+    each frame, and none is lost. With ``paced`` (a video file played as a camera) the
+    worker waits until the UI calls `ack`, e.g. when it has analysed the frame, so a
+    file is read as fast as it is used and nothing piles up.
 
     The source is opened by ``start`` on the calling thread, so a missing device raises
     there; it is read and closed on the worker. Stop the feed and let ``finished``
@@ -41,13 +43,15 @@ class FrameFeed(QObject):
         source: FrameSource,
         *,
         drop_stale: bool = True,
+        paced: bool = False,
         poll_interval: float = 0.1,
         parent: QObject | None = None,
     ) -> None:
         """``poll_interval`` bounds how long ``stop`` takes to be noticed, in seconds."""
         super().__init__(parent)
         self._source = source
-        self._drop_stale = drop_stale
+        self._drop_stale = drop_stale and not paced
+        self._paced = paced
         self._poll_interval = poll_interval
         self._lock = threading.Lock()
         self._latest: Frame | None = None
@@ -83,6 +87,16 @@ class FrameFeed(QObject):
             target=self._run, name=f"feed {self._source.describe()}", daemon=True
         )
         self._thread.start()
+
+    @property
+    def paced(self) -> bool:
+        """Whether the worker waits for `ack` after each frame."""
+        return self._paced
+
+    def ack(self) -> None:
+        """Let a ``paced`` feed read the next frame (no effect otherwise)."""
+        if self._paced:
+            self._consumed.set()
 
     def stop(self) -> None:
         """Ask the worker to stop; ``finished`` follows within about ``poll_interval``."""
@@ -140,7 +154,8 @@ class FrameFeed(QObject):
     def _deliver(self) -> None:
         with self._lock:
             frame, self._latest = self._latest, None
-        self._consumed.set()
+        if not self._paced:
+            self._consumed.set()
         if frame is not None:
             self.frame.emit(frame)
 

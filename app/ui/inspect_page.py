@@ -1,4 +1,5 @@
-"""Inspect: open an offline bundle against a trust policy and verify captures with it."""
+"""Inspect: open an offline bundle against a trust policy, verify captures with no network,
+queue the signed verification events, and sync them once back online."""
 
 from __future__ import annotations
 
@@ -18,32 +19,53 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.flows.verify import Verification, verify
-from app.jobs import Inspection, Workspace, inspect_bundle
+from app.capture.source import Frame
+from app.flows.explain import Explained, verify_and_explain
+from app.jobs import Inspection, Workspace, inspect_bundle, sync_outbox
 from app.tasks import Task
 from app.ui import present
-from app.ui.verify_page import IMAGE_FILTER
+from app.ui.widgets.capture_panel import (
+    ANALYSIS_RATE,
+    IMAGE_FILTER,
+    STEADY_FRAMES,
+    Analysed,
+    CapturePanel,
+)
 from app.ui.widgets.result import VerificationView
 
 
 class InspectPage(QWidget):
-    """A bundle's coverage, age and expiry; offline verification against it."""
+    """A bundle's coverage, age and expiry; offline verification; the event outbox."""
 
     status = Signal(str)
     opened = Signal(object)
     """Emitted with the `Inspection` once a bundle verified."""
     verified = Signal(object)
+    """Emitted with each `Verification` after it is shown."""
+    synced = Signal(int)
+    """Emitted with the number of events sent by a sync."""
 
-    def __init__(self, pool: QThreadPool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        pool: QThreadPool,
+        *,
+        steady_frames: int = STEADY_FRAMES,
+        rate: float = ANALYSIS_RATE,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._pool = pool
         self._workspace: Workspace | None = None
         self._inspection: Inspection | None = None
         self._policy_file: Path | None = None
+        self._busy = False
+        self._queued = 0
 
         self._policy_button = QPushButton("Trust &policy…")
         self._open = QPushButton("Open &bundle…")
         self._check = QPushButton("&Verify a capture…")
+        self.sync_button = QPushButton("S&ync events")
+        self.sync_button.setToolTip("Send the queued verification events to the ledger")
         self._policy = QLabel("Trust: the local ledger's policy")
         self._policy.setWordWrap(True)
         self._facts = QGroupBox("Bundle")
@@ -51,22 +73,27 @@ class InspectPage(QWidget):
         self._message = QLabel("No bundle open. A bundle is trusted only through a policy.")
         self._message.setWordWrap(True)
         self._form.addRow(self._message)
+        self.outbox = QLabel("Outbox: no bundle open")
+        self.outbox.setWordWrap(True)
+        self.capture = CapturePanel(pool, steady_frames=steady_frames, rate=rate)
         self.result = VerificationView()
 
         buttons = QHBoxLayout()
-        for button in (self._policy_button, self._open, self._check):
+        for button in (self._policy_button, self._open, self._check, self.sync_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         left = QVBoxLayout()
         left.addWidget(self._policy)
         left.addWidget(self._facts)
-        left.addStretch(1)
+        left.addWidget(self.outbox)
+        left.addWidget(self.capture, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.result)
+        scroll.setMinimumWidth(340)
         panes = QHBoxLayout()
-        panes.addLayout(left, 1)
-        panes.addWidget(scroll, 1)
+        panes.addLayout(left, 3)
+        panes.addWidget(scroll, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addLayout(panes, 1)
@@ -74,10 +101,13 @@ class InspectPage(QWidget):
         self._policy_button.clicked.connect(self._on_policy_clicked)
         self._open.clicked.connect(self._on_open_clicked)
         self._check.clicked.connect(self._on_check_clicked)
+        self.sync_button.clicked.connect(self.sync)
+        self.capture.status.connect(self.status)
+        self.capture.captured.connect(self._on_captured)
         self._update_buttons()
 
     def set_workspace(self, workspace: Workspace) -> None:
-        """Default to ``workspace``'s policy; queue offline events in its state folder."""
+        """Default to ``workspace``'s policy; sync events into its ledger."""
         self._workspace = workspace
         self._update_buttons()
 
@@ -98,13 +128,43 @@ class InspectPage(QWidget):
         self._pool.start(task)
 
     def verify_capture(self, path: Path) -> None:
-        """Verify the image at ``path`` against the open bundle, with no network."""
-        if self._inspection is None:
+        """Show and verify the image at ``path`` against the open bundle, offline."""
+        self.capture.open_image(path)
+
+    @Slot()
+    def sync(self) -> None:
+        """Send the queued events to the local ledger, in the thread pool."""
+        if self._inspection is None or self._workspace is None or self._busy:
+            return
+        task = Task(partial(sync_outbox, self._inspection.outbox, self._workspace.registry))
+        task.signals.done.connect(self._on_synced)
+        task.signals.failed.connect(self._on_sync_failed)
+        self._set_busy(True)
+        self._pool.start(task)
+
+    @Slot(object)
+    def _on_captured(self, captured: Analysed) -> None:
+        self._verify(captured.frame)
+
+    def _verify(self, frame: Frame) -> None:
+        if self._inspection is None or self._workspace is None:
+            self.status.emit("Open a bundle first: offline checks run against it")
+            return
+        if self._busy:
+            self.status.emit("Busy: capture again when the check is done")
             return
         self.result.show_busy()
-        task = Task(partial(verify, path, registry=self._inspection.registry))
+        task = Task(
+            partial(
+                verify_and_explain,
+                frame.image,
+                registry=self._inspection.registry,
+                device=self._workspace.device,
+            )
+        )
         task.signals.done.connect(self._on_verified)
-        task.signals.failed.connect(self.result.show_error)
+        task.signals.failed.connect(self._on_verify_failed)
+        self._set_busy(True)
         self._pool.start(task)
 
     @Slot(object)
@@ -116,6 +176,7 @@ class InspectPage(QWidget):
             value = QLabel(text)
             value.setWordWrap(True)
             self._form.addRow(f"{label}:", value)
+        self._show_outbox()
         self._update_buttons()
         self.status.emit(f"Bundle {inspection.bundle.path.name} verified")
         self.opened.emit(inspection)
@@ -127,9 +188,37 @@ class InspectPage(QWidget):
         self.status.emit(f"Bundle refused: {error}")
 
     @Slot(object)
-    def _on_verified(self, verification: Verification) -> None:
-        self.result.show_verification(verification)
-        self.verified.emit(verification)
+    def _on_verified(self, explained: Explained) -> None:
+        self._set_busy(False)
+        self.result.show_verification(explained)
+        self._show_outbox()
+        self.verified.emit(explained.verification)
+
+    @Slot(object)
+    def _on_verify_failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        self.result.show_error(error)
+
+    @Slot(object)
+    def _on_synced(self, sent: int) -> None:
+        self._set_busy(False)
+        self._show_outbox()
+        self.status.emit(f"Synced {sent} verification events to the ledger")
+        self.synced.emit(sent)
+
+    @Slot(object)
+    def _on_sync_failed(self, error: Exception) -> None:
+        self._set_busy(False)
+        self._show_outbox()
+        self.status.emit(f"Sync stopped, the rest stay queued: {error}")
+
+    def _show_outbox(self) -> None:
+        if self._inspection is None:
+            return
+        outbox = self._inspection.outbox
+        self._queued = len(outbox.pending())
+        self.outbox.setText(present.outbox_line(self._queued, outbox.path))
+        self._update_buttons()
 
     def _show_message(self, text: str) -> None:
         while self._form.rowCount():
@@ -137,6 +226,10 @@ class InspectPage(QWidget):
         self._message = QLabel(text)
         self._message.setWordWrap(True)
         self._form.addRow(self._message)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_buttons()
 
     @Slot()
     def _on_policy_clicked(self) -> None:
@@ -159,3 +252,4 @@ class InspectPage(QWidget):
     def _update_buttons(self) -> None:
         self._open.setEnabled(self._workspace is not None)
         self._check.setEnabled(self._inspection is not None)
+        self.sync_button.setEnabled(self._queued > 0 and not self._busy)

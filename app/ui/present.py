@@ -7,7 +7,9 @@ only lay them out and the wording is tested without widgets.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from app.flows.history import HistoryWarning, Scan
 from app.flows.verify import Verification
 from fingerprint import Match
 from registry_client.bundle import Bundle
@@ -40,8 +42,24 @@ def provenance_rows(proven: VerifiedRecord) -> Rows:
         ("Ledger leaf", f"{proven.leaf_index} of {checkpoint.size}"),
         ("Checkpoint", f"{checkpoint.origin}"),
         ("Checkpoint root", _short_hex(checkpoint.root_hash)),
-        ("Earlier scans", _scans(proven)),
     ]
+
+
+def history_rows(history: tuple[Scan, ...]) -> Rows:
+    """One row per scan, newest first: when, and where, by whom, with what verdict."""
+    return [
+        (
+            "This scan" if scan.current else _when(scan.time),
+            f"{scan.verdict} at {scan.place or 'an unnamed place'}, by {scan.device}"
+            + (f" ({_when(scan.time)})" if scan.current else ""),
+        )
+        for scan in reversed(history)
+    ]
+
+
+def warning_lines(warnings: tuple[HistoryWarning, ...]) -> str:
+    """The history warnings, one line each."""
+    return "\n".join(f"⚠ {warning.message}" for warning in warnings)
 
 
 def guidance(verification: Verification) -> str:
@@ -75,11 +93,12 @@ def bundle_rows(bundle: Bundle, trust: str) -> Rows:
     ]
 
 
-def _scans(proven: VerifiedRecord) -> str:
-    if not proven.events:
-        return "none logged"
-    last = max(proven.events, key=lambda event: event.time)
-    return f"{len(proven.events)}, last {_when(last.time)} ({last.verdict.value})"
+def outbox_line(queued: int, path: Path) -> str:
+    """How many verification events wait to be synced, and where."""
+    if not queued:
+        return f"Outbox: empty ({path})"
+    events = "event waits" if queued == 1 else "events wait"
+    return f"Outbox: {queued} signed verification {events} to be synced ({path})"
 
 
 def _when(moment: datetime) -> str:

@@ -1,13 +1,14 @@
-"""A verification result in full: verdict, score, guidance, evidence and provenance."""
+"""A verification result in full: verdict, score, guidance, evidence, provenance, history."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from app.flows.verify import Verification
+from app.flows.explain import Explained
 from app.ui import present
-from app.ui.widgets.verdict import Look, ScoreScale, VerdictBadge
+from app.ui.widgets.evidence import EvidenceView
+from app.ui.widgets.verdict import AMBER, Look, ScoreScale, VerdictBadge
 
 
 class _Rows(QGroupBox):
@@ -30,7 +31,7 @@ class _Rows(QGroupBox):
 
 
 class VerificationView(QWidget):
-    """Shows one `Verification`, a check in progress, or why a check failed."""
+    """Shows one `Explained` verification, a check in progress, or why a check failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,14 +40,25 @@ class VerificationView(QWidget):
         self._score = QLabel()
         self._guidance = QLabel()
         self._guidance.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet(
+            f"QLabel {{ background: {AMBER.name()}; color: black; padding: 6px; "
+            "border-radius: 4px; font-weight: bold; }"
+        )
+        self.warnings.setAccessibleName("Scan history warnings")
+        self._pictures = QGroupBox("Evidence: matched keypoints")
+        self.evidence_view = EvidenceView()
+        QVBoxLayout(self._pictures).addWidget(self.evidence_view)
         self._evidence = _Rows("Evidence")
         self._provenance = _Rows("Provenance")
+        self._history = _Rows("Scan history of this item")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.badge, self.scale, self._score, self._guidance):
+        for widget in (self.badge, self.scale, self._score, self._guidance, self.warnings):
             layout.addWidget(widget)
-        layout.addWidget(self._evidence)
-        layout.addWidget(self._provenance)
+        for group in (self._pictures, self._evidence, self._provenance, self._history):
+            layout.addWidget(group)
         layout.addStretch(1)
         self.clear()
 
@@ -62,21 +74,30 @@ class VerificationView(QWidget):
         """The check could not run: ``error`` says why."""
         self._show(Look.ERROR, str(error), None)
 
-    def show_verification(self, verification: Verification) -> None:
+    def show_verification(self, explained: Explained) -> None:
         """The verdict and everything behind it."""
-        self._show(Look.of(verification.outcome), f"Serial {verification.serial}", verification)
+        verification = explained.verification
+        self._show(Look.of(verification.outcome), f"Serial {verification.serial}", explained)
 
     def guidance(self) -> str:
         """The retake or override text shown."""
         return self._guidance.text()
 
-    def _show(self, look: Look, detail: str, verification: Verification | None) -> None:
+    def _show(self, look: Look, detail: str, explained: Explained | None) -> None:
         self.badge.show_look(look, detail)
+        verification = explained.verification if explained else None
         match = verification.match if verification else None
         proven = verification.proven if verification else None
         self.scale.set_score(match.score if match else None)
         self.scale.setVisible(match is not None)
         self._score.setText(self.scale.describe() if match else "")
         self._guidance.setText(present.guidance(verification) if verification else "")
+        warnings = explained.warnings if explained else ()
+        self.warnings.setText(present.warning_lines(warnings))
+        self.warnings.setVisible(bool(warnings))
+        picture = explained.picture if explained else None
+        self.evidence_view.set_picture(picture)
+        self._pictures.setVisible(picture is not None)
         self._evidence.set_rows(present.evidence_rows(match) if match else [])
         self._provenance.set_rows(present.provenance_rows(proven) if proven else [])
+        self._history.set_rows(present.history_rows(explained.history) if explained else [])

@@ -1,9 +1,10 @@
-"""UI fixtures: isolated user folders and settings, synthetic captures, an open ledger,
-and a check that no test leaves the global thread pool busy."""
+"""UI fixtures: isolated user folders and settings, synthetic captures, videos of items
+passing a fake camera, an open ledger, and a check that no test leaves the global thread
+pool busy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,36 @@ from PySide6.QtCore import QSettings, QThreadPool
 
 from app.flows.enrol import enrol
 from app.jobs import Places, Workspace, open_workspace
-from fingerprint.synth import Material, Tier, capture, make_item, print_copy
+from fingerprint.synth import Item, Material, Tier, capture, make_item, print_copy
 
 POOL_WAIT_MS = 10_000
+VIDEO_SIZE = (640, 480)
+"""Small frames keep the fake-camera tests fast; the window still spans ~150 px."""
+FRAMES_PER_ITEM = 3
+"""Frames each item stays in view of the fake camera; the pages need 2 steady ones."""
+STEADY_FRAMES = 2
+
+
+def write_video(path: Path, frames: Iterable[np.ndarray]) -> Path:
+    """An MJPG ``.avi`` of ``frames`` (BGR, `VIDEO_SIZE`): a fake camera's footage."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, VIDEO_SIZE)
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def empty_table(rng: np.random.Generator) -> np.ndarray:
+    """A frame with no item in view: the camera between two items."""
+    height, width = VIDEO_SIZE[1], VIDEO_SIZE[0]
+    return rng.integers(90, 110, (height, width, 3), dtype=np.uint8)
+
+
+def presentation(item: Item, rng: np.random.Generator) -> list[np.ndarray]:
+    """An item held in view for `FRAMES_PER_ITEM` frames, then taken away."""
+    shots = [capture(item, rng, Tier.EASY, size=VIDEO_SIZE) for _ in range(FRAMES_PER_ITEM)]
+    return [*shots, empty_table(rng)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +57,8 @@ class Captures:
     copy: Path
     fresh: tuple[Path, ...]
     """Captures of items nobody enrolled."""
+    counter_video: Path
+    """The enrolled item, then a print copy of it, each held in front of the camera."""
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +77,28 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> Captures:
     paths = {name: folder / f"{name}.png" for name in images}
     for name, image in images.items():
         assert cv2.imwrite(str(paths[name]), image)
+    counter = [*presentation(item, rng), *presentation(print_copy(item, rng), rng)]
     return Captures(
+        counter_video=write_video(folder / "counter.avi", counter),
         enrol=paths["enrol"],
         genuine=paths["genuine"],
         genuine_4mp=paths["genuine_4mp"],
         copy=paths["copy"],
         fresh=(paths["fresh-1"], paths["fresh-2"]),
     )
+
+
+@pytest.fixture(scope="session")
+def line_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten new items passing the camera, then one shaken out of focus, then the first
+    item again."""
+    rng = np.random.default_rng(12)
+    items = [make_item(rng, Material.PAPER, 200 + n) for n in range(10)]
+    frames = [frame for item in items for frame in presentation(item, rng)]
+    shaken = presentation(make_item(rng, Material.PLASTIC, 299), rng)
+    frames += [cv2.GaussianBlur(frame, (0, 0), 3.0) for frame in shaken]
+    frames += presentation(items[0], rng)
+    return write_video(tmp_path_factory.mktemp("line") / "line.avi", frames)
 
 
 @pytest.fixture(autouse=True)

@@ -1,26 +1,32 @@
-"""The Verify page end to end: a file opened, verified in the pool, the verdict shown."""
+"""The Verify page end to end: files, a fake camera and a phone; verdict, evidence, history."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Captures
+import httpx
+from conftest import STEADY_FRAMES, Captures
 from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.capture.files import ImageFiles
+from app.capture.phone import PhoneSource
+from app.capture.video import VideoFile
 from app.flows.verify import Outcome, Verification
 from app.jobs import Workspace
 from app.ui.verify_page import VerifyPage
+from app.ui.widgets.capture_panel import Mode
 from app.ui.widgets.verdict import AMBER, BLUE, GREY, VERMILLION, Look, VerdictBadge
 
 TIMEOUT_MS = 10_000
+FAST = 1000.0
+"""Analyses per second allowed in tests: as fast as the machine goes."""
 
 
 def _page(qtbot: QtBot, workspace: Workspace) -> VerifyPage:
-    page = VerifyPage(QThreadPool.globalInstance())
+    page = VerifyPage(QThreadPool.globalInstance(), steady_frames=STEADY_FRAMES, rate=FAST)
     qtbot.addWidget(page)
     page.resize(1100, 700)
     page.set_workspace(workspace)
@@ -107,8 +113,8 @@ def test_the_event_loop_keeps_turning_while_a_4mp_capture_is_verified(
     qtbot: QtBot, workspace: Workspace, captures: Captures
 ) -> None:
     page = _page(qtbot, workspace)
-    with qtbot.waitSignal(page.live_frame_shown, timeout=TIMEOUT_MS):
-        page.open_source(ImageFiles([captures.genuine_4mp]))
+    with qtbot.waitSignal(page.capture.analysed, timeout=TIMEOUT_MS):
+        page.capture.open_source(ImageFiles([captures.genuine_4mp]), Mode.LIVE)
     ticks = _Ticks()
     timer = QTimer()
     timer.setInterval(1)
@@ -121,3 +127,76 @@ def test_the_event_loop_keeps_turning_while_a_4mp_capture_is_verified(
     timer.stop()
     assert at_click == 0, "the click returned after the timer ran: it blocked"
     assert ticks.at_verdict >= 3, f"the UI thread ticked {ticks.at_verdict} times meanwhile"
+
+
+def _shown(page: VerifyPage) -> list[str]:
+    return [label.text() for label in page.result.findChildren(QLabel)]
+
+
+def test_fake_camera_verifies_a_genuine_item_then_its_print_copy(
+    qtbot: QtBot, workspace: Workspace, captures: Captures
+) -> None:
+    page = _page(qtbot, workspace)
+    page.place.setText("Shop 12, Lyon")
+    outcomes: list[Verification] = []
+    page.verified.connect(outcomes.append)
+    with qtbot.waitSignal(page.capture.ended, timeout=TIMEOUT_MS):
+        assert page.capture.open_source(VideoFile(captures.counter_video), Mode.PLAYED)
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=TIMEOUT_MS)
+    assert [v.outcome for v in outcomes] == [Outcome.GENUINE, Outcome.COUNTERFEIT]
+    assert all(v.event_leaf is not None for v in outcomes), "each scan is logged"
+    assert page.result.badge.title() == "COUNTERFEIT"
+    shown = _shown(page)
+    assert "This scan:" in shown
+    assert any(text.startswith("counterfeit at Shop 12, Lyon, by ") for text in shown), shown
+    assert any(text.startswith("genuine at Shop 12, Lyon, by ") for text in shown), shown
+    assert not page.result.warnings.isVisible(), "one place: nothing to warn about"
+
+
+def test_the_live_view_draws_the_window_and_says_what_to_do(
+    qtbot: QtBot, workspace: Workspace, captures: Captures
+) -> None:
+    page = _page(qtbot, workspace)
+    with qtbot.waitSignal(page.verified, timeout=TIMEOUT_MS):
+        page.open_image(captures.genuine)
+    analysis = page.live.analysis()
+    assert analysis is not None and analysis.ok
+    assert analysis.serial == "SN100041"
+    assert page.live.instructions() == "good: hold it there"
+    picture = page.result.evidence_view.grab().toImage()
+    assert picture.width() > 100, "the evidence view is shown"
+    evidence = page.result.evidence_view.accessibleDescription()
+    assert "keypoint pairs agree" in evidence and not evidence.startswith("0 of")
+
+
+def test_a_scan_far_from_the_previous_one_raises_a_warning(
+    qtbot: QtBot, workspace: Workspace, captures: Captures
+) -> None:
+    page = _page(qtbot, workspace)
+    page.place.setText("48.8566,2.3522")
+    _verify_file(qtbot, page, captures.genuine)
+    assert not page.result.warnings.isVisible()
+    page.place.setText("35.6762,139.6503")
+    _verify_file(qtbot, page, captures.genuine)
+    assert page.result.warnings.isVisible()
+    assert "too far to travel" in page.result.warnings.text()
+
+
+def test_a_phone_photo_arrives_through_the_pairing_server_and_is_verified(
+    qtbot: QtBot, workspace: Workspace, captures: Captures
+) -> None:
+    page = _page(qtbot, workspace)
+    phone = page.capture.open_phone(PhoneSource(host="127.0.0.1"))
+    assert phone is not None
+    url = phone.url()
+    photo = captures.genuine.read_bytes()
+    with httpx.Client(timeout=10) as client:
+        assert client.get(url).status_code == 303  # paired: the session cookie is set
+        with qtbot.waitSignal(page.verified, timeout=TIMEOUT_MS) as verified:
+            reply = client.post(url.split("/p/")[0] + "/upload", content=photo)
+        assert reply.json()["accepted"] is True
+    assert verified.args[0].outcome is Outcome.GENUINE
+    frame = page.live.last_frame()
+    assert frame is not None and frame.source == "phone"
+    with qtbot.waitSignal(page.capture.ended, timeout=TIMEOUT_MS):
+        page.capture.stop_source()
