@@ -98,6 +98,11 @@ def open_view(target: str, policy_file: Path | None, state_dir: Path) -> LogView
     return LogView(registry=registry, policy=policy, state_dir=state_dir, name=target)
 
 
+def view_of(registry: EmbeddedRegistry, state_dir: Path, *, name: str) -> LogView:
+    """A `LogView` over a ledger already open (the caller closes it)."""
+    return LogView(registry=registry, policy=registry.policy, state_dir=state_dir, name=name)
+
+
 def size(view: LogView) -> int:
     """The tree size of the newest checkpoint (verified, consistent with the last seen)."""
     return view.registry.checkpoint().size
