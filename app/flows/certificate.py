@@ -57,7 +57,6 @@ from registry_client.records import (
     load_canonical_json,
     parse_record,
 )
-from registry_client.registry import Registry
 
 HEADER = "hallmark.certificate/v1"
 """The first line of every certificate payload."""
@@ -136,26 +135,25 @@ def issue(
     verification: Verification,
     *,
     device: Signer,
-    registry: Registry | None = None,
     place: str | None = None,
     params: MatchParams = MatchParams(),
 ) -> Certificate:
     """Sign a certificate for ``verification`` with the ``device`` key.
 
-    The verification event is logged in ``registry`` when one is given (its leaf, or
-    none if queued offline, goes in the body). Raises `CannotCertify` for a verification
-    without a matched, proven record.
+    The device signs a verification event stating the outcome now; where the scan itself
+    was logged (``verification.event_leaf``), the body names that leaf. ``params`` are
+    the thresholds the verdict was decided with. Raises `CannotCertify` for a
+    verification without a matched, proven record.
     """
     proven, match = verification.proven, verification.match
     if proven is None or match is None:
         raise CannotCertify(f"serial {verification.serial} was not matched against a record")
     envelope = device.sign(_event(verification, device, place))
-    leaf = registry.append_event(envelope) if registry is not None else None
     e = match.evidence
     body: dict[str, Any] = {
         "device_key": device.verifier.format(),
         "event": _b64(envelope.format()),
-        "event_leaf": leaf,
+        "event_leaf": verification.event_leaf,
         "evidence": {
             "inliers": e.inliers,
             "matches": e.matches,
@@ -278,7 +276,7 @@ def page_rows(cert: Certificate) -> list[tuple[str, str]]:
         ("Ledger leaf", f"{cert.leaf_index} of {cp.size}"),
         ("Checkpoint", f"{cp.origin}, size {cp.size}"),
         ("Checkpoint root", cp.root_hash.hex()),
-        ("Event logged", "no" if cert.event_leaf is None else f"at leaf {cert.event_leaf}"),
+        ("Scan logged", "no" if cert.event_leaf is None else f"at leaf {cert.event_leaf}"),
     ]
     if cert.reason:
         rows.insert(0, ("Reason", cert.reason))

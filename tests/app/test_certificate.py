@@ -115,8 +115,9 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
             outcome=Outcome.GENUINE,
             match=_match(7.25, Decision.GENUINE),
             proven=proven,
+            event_leaf=5,
         )
-        cert = issue(verification, device=device, registry=registry, place="Shop 12, Lyon")
+        cert = issue(verification, device=device, place="Shop 12, Lyon")
         yield Issued(
             cert=cert,
             policy=policy,
@@ -162,7 +163,7 @@ def test_issued_certificate_verifies_and_states_the_verification(issued: Issued)
     assert cert.event.score == 7.25
     assert cert.event.place == "Shop 12, Lyon"
     assert cert.leaf_index == 0
-    assert cert.event_leaf == 2  # logged after the two records
+    assert cert.event_leaf == 5  # where the scan was logged, as the verification says
     assert cert.checkpoint.size == 2  # the record's proof is against the lookup's checkpoint
     assert dict(cert.evidence)["inliers"] == "96"
     assert (cert.genuine_at, cert.counterfeit_below) == ("3.18", "0.00")
