@@ -1,0 +1,86 @@
+"""Every tunable number of the hologram engine, in one place.
+
+Each threshold's comment names the run that set it; re-run that command to re-derive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BurstParams:
+    """What a tilt burst must hold."""
+
+    min_frames: int = 10
+    max_frames: int = 60
+    min_side: int = 240  # px: below it the code's modules blur into each other
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationParams:
+    """Frame-to-frame registration and the camera assumed for tilt estimates."""
+
+    patch_size: int = 128  # the window is rectified to this many px a side
+    focal_per_width: float = 0.9  # phone main cameras: 60–70° across the long side
+    max_points: int = 100  # corners tracked on the code and its quiet zone
+    min_track_module_px: float = 4.0  # frames are tracked halved while modules stay this big
+    min_points: int = 16  # below this many tracked corners a frame is dropped
+    max_fb_error_px: float = 1.0  # forward–backward optical-flow consistency
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoverageParams:
+    """How much of the tilt circle a burst must sweep.
+
+    The tilt direction is binned into ``sectors``; a sector counts once a frame views
+    the window at least ``min_tilt_deg`` off its normal in that direction.
+    """
+
+    sectors: int = 8
+    min_tilt_deg: float = 6.0
+    min_sectors: int = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapParams:
+    """Per-pixel maps and the segmentation of the optically variable area."""
+
+    min_value: float = 0.12  # HSV value below which saturation is unreliable (set to 0)
+    hue_saturation: float = 0.2  # a frame's hue counts towards the hue range above this
+    ovd_threshold: float = 0.18  # MIDV-Holo map level of the optically variable area
+    margin: int = 4  # patch px ignored at the window's edges
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LivenessParams:
+    """Liveness thresholds on the burst's measures."""
+
+    min_ovd_share: float = 0.08  # optically variable share of the window
+    max_moire: float = 12.0  # whitened spectral peak of the frames' chroma
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityParams:
+    """Identity fusion and decision thresholds (log-odds of the same hologram)."""
+
+    ratio: float = 0.85
+    ransac_px: float = 2.0
+    min_inliers: int = 8
+    max_corner_shift: float = 0.08  # share of the patch side: code-registered maps barely move
+    weights: tuple[float, ...] = (6.0, 3.0, 0.3)
+    bias: float = -4.0
+    genuine_at: float = 2.0
+    counterfeit_below: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HologramParams:
+    """All hologram parameters together."""
+
+    burst: BurstParams = BurstParams()
+    registration: RegistrationParams = RegistrationParams()
+    coverage: CoverageParams = CoverageParams()
+    maps: MapParams = MapParams()
+    liveness: LivenessParams = LivenessParams()
+    identity: IdentityParams = IdentityParams()
