@@ -54,6 +54,8 @@ def write_pdf(cert: Certificate, path: Path) -> None:
     )
     writer.addFileAttachment(ATTACHMENT, QByteArray(cert.payload), "text/plain")
     painter = QPainter(writer)
+    if not painter.isActive():
+        raise OSError(f"cannot write a PDF to {temp}")
     try:
         _Page(painter, writer.width()).draw(cert)
     finally:

@@ -1,8 +1,10 @@
-"""The main window: composes the Verify, Enrol and Inspect pages and a status line.
+"""The main window: composes the five mode pages, the menus and the status line.
 
 `run` is the desktop app's entry point (``hallmark gui``). The window opens the local
-ledger in the thread pool, making it and a manufacturer key on first run, then offers
-demo items.
+ledger in the thread pool, making it and the keys on first run, offers demo items,
+and warms the fingerprint engine's Numba kernels in the background (`app.selftest`),
+saying so in the status line. Ctrl+1 … Ctrl+5 switch modes; Ctrl+E exports a
+certificate of the last verification; size, position and page are remembered.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QThreadPool, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -30,21 +32,27 @@ from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.tasks import Task
 
 if TYPE_CHECKING:
+    from app.flows.ledger_browse import LogView
+    from app.flows.verify import Verification
     from app.jobs import Places, Workspace
+    from app.selftest import SelfTestReport
 
 SHUTDOWN_WAIT_MS = 10_000
 
 
 class MainWindow(QMainWindow):
-    """Tabs for the three modes, a first-run banner and the status line."""
+    """Tabs for the five modes, menus, a first-run banner and the status line."""
 
     def __init__(
         self, places: Places, pool: QThreadPool, settings: Settings, parent: QWidget | None = None
     ) -> None:
         # The pages import the fingerprint engine (Numba): imported here, not at module
         # level, so that `run` sets NUMBA_CACHE_DIR before Numba reads it.
+        from app.ui.certificate_export import CertificateExport
         from app.ui.enrol_page import EnrolPage
         from app.ui.inspect_page import InspectPage
+        from app.ui.ledger_page import LedgerPage
+        from app.ui.settings_page import SettingsPage
         from app.ui.verify_page import VerifyPage
 
         super().__init__(parent)
@@ -52,14 +60,28 @@ class MainWindow(QMainWindow):
         self._pool = pool
         self._settings = settings
         self._workspace: Workspace | None = None
+        self._retired: list[Workspace] = []
+        self._view: LogView | None = None
+        """The registry the Ledger page browses, when this window opened it."""
         self.setWindowTitle("Hallmark")
         self.verify_page = VerifyPage(pool)
         self.enrol_page = EnrolPage(pool)
         self.inspect_page = InspectPage(pool)
+        self.ledger_page = LedgerPage(pool)
+        self.settings_page = SettingsPage(pool, settings)
+        self.pages = (
+            self.verify_page,
+            self.enrol_page,
+            self.inspect_page,
+            self.ledger_page,
+            self.settings_page,
+        )
+        self.certificate = CertificateExport(pool, self)
+        self.warm_up_label = QLabel()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.verify_page, "&1 Verify")
-        self.tabs.addTab(self.enrol_page, "&2 Enrol")
-        self.tabs.addTab(self.inspect_page, "&3 Inspect offline")
+        names = ("Verify", "Enrol", "Inspect offline", "Ledger", "Settings")
+        for number, (page, name) in enumerate(zip(self.pages, names, strict=True), start=1):
+            self.tabs.addTab(page, f"&{number} {name}")
         self.banner = QWidget()
         self._banner_text = QLabel()
         self._banner_text.setWordWrap(True)
@@ -73,38 +95,80 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self._make_menus(names)
         self.resize(1180, 760)
         self.restoreGeometry(settings.geometry)
         self.restoreState(settings.window_state)
         self.tabs.setCurrentIndex(min(settings.page, self.tabs.count() - 1))
 
         self.demo_button.clicked.connect(self._on_demo_clicked)
-        for page in (self.verify_page, self.enrol_page, self.inspect_page):
-            page.status.connect(self.statusBar().showMessage)
+        for source in (*self.pages, self.certificate):
+            source.status.connect(self.statusBar().showMessage)
+        self.verify_page.verified.connect(self._on_verified)
+        self.inspect_page.verified.connect(self.certificate.remember)
+        self.settings_page.keys_changed.connect(self.start)
+        self.settings_page.registry_changed.connect(self._open_registry)
+
+    def _make_menus(self, names: Sequence[str]) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.certificate.action)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        for number, name in enumerate(names):
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number + 1}"))
+            action.triggered.connect(partial(self.tabs.setCurrentIndex, number))
+            view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = help_menu.addAction("&About Hallmark")
+        about.setShortcut(QKeySequence("F1"))
+        about.triggered.connect(self.show_about)
 
     @property
     def workspace(self) -> Workspace | None:
-        """The open ledger and key, once `start` has opened them."""
+        """The open ledger and keys, once `start` has opened them."""
         return self._workspace
 
+    @Slot()
     def start(self) -> None:
-        """Open (on first run: make) the local ledger and key, in the thread pool."""
+        """Open (on first run: make) the local ledger and keys, and warm the engine."""
         from app.jobs import open_workspace
+        from app.selftest import run as warm_up
 
         self.statusBar().showMessage(f"Opening the local ledger in {self._places.ledger}…")
         task = Task(partial(open_workspace, self._places))
         task.signals.done.connect(self._on_workspace_opened)
         task.signals.failed.connect(self._on_workspace_failed)
         self._pool.start(task)
+        if self._workspace is None:  # first start, not a reopen after a key change
+            self.warm_up_label.setText("Compiling the fingerprint engine…")
+            self.statusBar().addPermanentWidget(self.warm_up_label)
+            warm = Task(warm_up)
+            warm.signals.done.connect(self._on_warmed_up)
+            warm.signals.failed.connect(self._on_warm_up_failed)
+            self._pool.start(warm)
+
+    @Slot()
+    def show_about(self) -> None:
+        """The About box, with the version."""
+        from app.ui.about import show_about
+
+        show_about(self)
 
     @Slot(object)
     def _on_workspace_opened(self, workspace: Workspace) -> None:
+        if self._workspace is not None:
+            self._retired.append(self._workspace)  # tasks may still use it: closed on exit
         self._workspace = workspace
-        for page in (self.verify_page, self.enrol_page, self.inspect_page):
-            page.set_workspace(workspace)
+        for user in (*self.pages[:3], self.settings_page, self.certificate):
+            user.set_workspace(workspace)
         self.statusBar().showMessage(
             f"Ledger {workspace.places.ledger} · key {workspace.key.key.reference}"
         )
+        self._open_registry()
         if workspace.first_run:
             self._banner_text.setText(
                 "Welcome. A local ledger and a manufacturer key were made in "
@@ -116,6 +180,43 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_workspace_failed(self, error: Exception) -> None:
         self.statusBar().showMessage(f"Cannot open the local ledger: {error}")
+
+    @Slot()
+    def _open_registry(self) -> None:
+        """Browse the registry chosen in Settings, or the local ledger."""
+        from app.flows.ledger_browse import open_view, view_of
+
+        if self._workspace is None:
+            return
+        target, state = self._settings.registry, self._workspace.places.state
+        if not target:
+            registry = self._workspace.registry
+            self._show_view(view_of(registry, state, name=f"local ledger {registry.ledger.path}"))
+            return
+        task = Task(partial(open_view, target, self._settings.policy_file, state))
+        task.signals.done.connect(self._show_view)
+        task.signals.failed.connect(self._on_workspace_failed)
+        self._pool.start(task)
+
+    @Slot(object)
+    def _show_view(self, view: LogView) -> None:
+        if self._view is not None:
+            self._view.close()
+        local = self._workspace is not None and view.registry is self._workspace.registry
+        self._view = None if local else view  # the workspace closes its own registry
+        self.ledger_page.set_view(view)
+
+    @Slot(object)
+    def _on_verified(self, verification: Verification) -> None:
+        self.certificate.remember(verification, self.verify_page.place.text().strip())
+
+    @Slot(object)
+    def _on_warmed_up(self, report: SelfTestReport) -> None:
+        self.warm_up_label.setText(f"Fingerprint engine ready ({report.seconds:.1f} s)")
+
+    @Slot(object)
+    def _on_warm_up_failed(self, error: Exception) -> None:
+        self.warm_up_label.setText(f"Fingerprint engine self-test failed: {error}")
 
     @Slot()
     def _on_demo_clicked(self) -> None:
@@ -130,10 +231,12 @@ class MainWindow(QMainWindow):
         self._settings.sync()
         self.verify_page.shutdown(SHUTDOWN_WAIT_MS / 1000)
         self.enrol_page.cancel()
+        self.ledger_page.cancel()
         self._pool.waitForDone(SHUTDOWN_WAIT_MS)
-        if self._workspace is not None:
-            self._workspace.close()
-            self._workspace = None
+        for opened in (self._view, self._workspace, *self._retired):
+            if opened is not None:
+                opened.close()
+        self._view, self._workspace, self._retired = None, None, []
         super().closeEvent(event)
 
 
