@@ -67,21 +67,24 @@ def _drain(make: Callable[[], Iterable[object]], emit: Callable[[object], None])
 class LatestOnly(QObject):
     """Runs submitted calls in the pool one at a time, at most ``rate`` per second.
 
-    For work on a stream (analysing live frames): a call submitted while another runs
-    or waits replaces the waiting one, which is dropped (`dropped` counts them), so at
-    most one call runs and one waits, however fast calls arrive. ``done`` and ``failed``
-    carry each call's result or exception, on this object's thread.
+    For work on a stream (analysing live frames, checking captures): a call submitted
+    while another runs or waits replaces the waiting one, which is dropped (`dropped`
+    counts them), so at most one call runs and one waits, however fast calls arrive.
+    ``done`` and ``failed`` carry each call's result or exception, on this object's
+    thread. ``rate=None`` sets no rate limit.
     """
 
     done = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, pool: QThreadPool, *, rate: float, parent: QObject | None = None) -> None:
+    def __init__(
+        self, pool: QThreadPool, *, rate: float | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
-        if rate <= 0:
+        if rate is not None and rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self._pool = pool
-        self._interval = 1.0 / rate
+        self._interval = 0.0 if rate is None else 1.0 / rate
         self._waiting: Callable[[], object] | None = None
         self._running = False
         self._last_start = -float("inf")

@@ -192,6 +192,7 @@ class EnrolPage(QWidget):
             self._reset(0)
             self._rate.start(time.monotonic())
             self.status.emit("Line running: present items to the camera one by one")
+            self._show_line()
         elif not on and self._line_on:
             self._end_line()
         self.line_button.setText("Stop &line" if on else "Start &line")

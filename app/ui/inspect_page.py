@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
 from app.jobs import Inspection, Workspace, inspect_bundle, sync_outbox
-from app.tasks import Task
+from app.tasks import LatestOnly, Task
 from app.ui import present
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
@@ -58,8 +58,11 @@ class InspectPage(QWidget):
         self._workspace: Workspace | None = None
         self._inspection: Inspection | None = None
         self._policy_file: Path | None = None
-        self._busy = False
+        self._syncing = False
         self._queued = 0
+        self._checks = LatestOnly(pool, parent=self)
+        self._checks.done.connect(self._on_verified)
+        self._checks.failed.connect(self._on_verify_failed)
 
         self._policy_button = QPushButton("Trust &policy…")
         self._open = QPushButton("Open &bundle…")
@@ -134,12 +137,12 @@ class InspectPage(QWidget):
     @Slot()
     def sync(self) -> None:
         """Send the queued events to the local ledger, in the thread pool."""
-        if self._inspection is None or self._workspace is None or self._busy:
+        if self._inspection is None or self._workspace is None or self._syncing:
             return
         task = Task(partial(sync_outbox, self._inspection.outbox, self._workspace.registry))
         task.signals.done.connect(self._on_synced)
         task.signals.failed.connect(self._on_sync_failed)
-        self._set_busy(True)
+        self._set_syncing(True)
         self._pool.start(task)
 
     @Slot(object)
@@ -150,11 +153,7 @@ class InspectPage(QWidget):
         if self._inspection is None or self._workspace is None:
             self.status.emit("Open a bundle first: offline checks run against it")
             return
-        if self._busy:
-            self.status.emit("Busy: capture again when the check is done")
-            return
-        self.result.show_busy()
-        task = Task(
+        self._checks.submit(
             partial(
                 verify_and_explain,
                 frame.image,
@@ -162,10 +161,7 @@ class InspectPage(QWidget):
                 device=self._workspace.device,
             )
         )
-        task.signals.done.connect(self._on_verified)
-        task.signals.failed.connect(self._on_verify_failed)
-        self._set_busy(True)
-        self._pool.start(task)
+        self.result.show_busy()
 
     @Slot(object)
     def _on_opened(self, inspection: Inspection) -> None:
@@ -189,26 +185,24 @@ class InspectPage(QWidget):
 
     @Slot(object)
     def _on_verified(self, explained: Explained) -> None:
-        self._set_busy(False)
         self.result.show_verification(explained)
         self._show_outbox()
         self.verified.emit(explained.verification)
 
     @Slot(object)
     def _on_verify_failed(self, error: Exception) -> None:
-        self._set_busy(False)
         self.result.show_error(error)
 
     @Slot(object)
     def _on_synced(self, sent: int) -> None:
-        self._set_busy(False)
+        self._set_syncing(False)
         self._show_outbox()
         self.status.emit(f"Synced {sent} verification events to the ledger")
         self.synced.emit(sent)
 
     @Slot(object)
     def _on_sync_failed(self, error: Exception) -> None:
-        self._set_busy(False)
+        self._set_syncing(False)
         self._show_outbox()
         self.status.emit(f"Sync stopped, the rest stay queued: {error}")
 
@@ -227,8 +221,8 @@ class InspectPage(QWidget):
         self._message.setWordWrap(True)
         self._form.addRow(self._message)
 
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
+    def _set_syncing(self, syncing: bool) -> None:
+        self._syncing = syncing
         self._update_buttons()
 
     @Slot()
@@ -252,4 +246,4 @@ class InspectPage(QWidget):
     def _update_buttons(self) -> None:
         self._open.setEnabled(self._workspace is not None)
         self._check.setEnabled(self._inspection is not None)
-        self.sync_button.setEnabled(self._queued > 0 and not self._busy)
+        self.sync_button.setEnabled(self._queued > 0 and not self._syncing)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
 from app.jobs import Workspace
-from app.tasks import Task
+from app.tasks import LatestOnly
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
     STEADY_FRAMES,
@@ -34,7 +34,7 @@ class VerifyPage(QWidget):
     """A capture panel, the serial and place, and the result of the last check.
 
     Auto-captured frames are verified as they come; one that arrives while a check runs
-    waits (only the newest), so no capture is lost and none piles up. Each check is
+    waits (only the newest: `LatestOnly`), so nothing piles up. Each check is
     logged as a verification event signed by this computer's device key.
     """
 
@@ -54,8 +54,9 @@ class VerifyPage(QWidget):
         super().__init__(parent)
         self._pool = pool
         self._workspace: Workspace | None = None
-        self._busy = False
-        self._waiting: Frame | None = None
+        self._checks = LatestOnly(pool, parent=self)
+        self._checks.done.connect(self._on_verified)
+        self._checks.failed.connect(self._on_verify_failed)
         self.setAcceptDrops(True)
 
         self.capture = CapturePanel(pool, steady_frames=steady_frames, rate=rate)
@@ -126,10 +127,7 @@ class VerifyPage(QWidget):
         ws = self._workspace
         if ws is None:
             return
-        if self._busy:
-            self._waiting = frame
-            return
-        task = Task(
+        self._checks.submit(
             partial(
                 verify_and_explain,
                 frame.image,
@@ -139,11 +137,8 @@ class VerifyPage(QWidget):
                 place=self.place.text().strip() or None,
             )
         )
-        task.signals.done.connect(self._on_verified)
-        task.signals.failed.connect(self._on_verify_failed)
-        self._set_busy(True)
         self.result.show_busy()
-        self._pool.start(task)
+        self._update_buttons()
 
     @Slot()
     def _on_frame_shown(self) -> None:
@@ -156,29 +151,18 @@ class VerifyPage(QWidget):
 
     @Slot(object)
     def _on_verified(self, explained: Explained) -> None:
-        self._set_busy(False)
         self.result.show_verification(explained)
         self.verified.emit(explained.verification)
-        self._verify_waiting()
+        self._update_buttons()
 
     @Slot(object)
     def _on_verify_failed(self, error: Exception) -> None:
-        self._set_busy(False)
         self.result.show_error(error)
         self.status.emit(f"Verification failed: {error}")
-        self._verify_waiting()
-
-    def _verify_waiting(self) -> None:
-        frame, self._waiting = self._waiting, None
-        if frame is not None:
-            self._verify(frame)
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        ready = self._workspace is not None and not self._busy
+        ready = self._workspace is not None and self._checks.idle
         self.verify_button.setEnabled(ready and self.live.last_frame() is not None)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

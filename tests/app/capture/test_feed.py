@@ -134,3 +134,31 @@ def test_phone_uploads_arrive_through_the_feed_and_stop_ends_it(qtbot: QtBot) ->
         feed.stop()
     with pytest.raises(RuntimeError, match="not open"):
         phone.url()  # the feed closed it
+
+
+class _Counted(VideoFile):
+    """A video that counts its reads."""
+
+    reads = 0
+
+    def read(self, timeout: float) -> Frame | None:
+        self.reads += 1
+        return super().read(timeout)
+
+
+def test_a_paced_feed_reads_the_next_frame_only_when_acknowledged(
+    qtbot: QtBot, video_file: Path
+) -> None:
+    source = _Counted(video_file)
+    feed = FrameFeed(source, paced=True, poll_interval=0.05)
+    recorder = _Recorder(feed)
+    with qtbot.waitSignal(feed.frame, timeout=10_000):
+        feed.start()
+    assert source.reads == 1, "the worker waits for ack before reading on"
+    with qtbot.waitSignal(feed.finished, timeout=10_000):
+        while feed.running:
+            count = len(recorder.frames)
+            feed.ack()
+            qtbot.waitUntil(lambda n=count: len(recorder.frames) > n or not feed.running)
+    assert [marker(f.image) for f in recorder.frames] == list(range(12))
+    assert feed.dropped == 0 and feed.paced

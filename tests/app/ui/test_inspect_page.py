@@ -1,4 +1,4 @@
-"""The Inspect page: a bundle exported from a ledger, trusted only through a policy."""
+"""The Inspect page: a bundle trusted only through a policy; offline checks; the outbox."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Captures
-from PySide6.QtCore import QThreadPool
+from conftest import STEADY_FRAMES, Captures
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from app.capture.video import VideoFile
 from app.flows.verify import Outcome
 from app.jobs import Inspection, Workspace
 from app.ui.inspect_page import InspectPage
+from app.ui.widgets.capture_panel import Mode
 from registry_client.bundle import Selection, SelectionKind, export_bundle
 from registry_client.client import LOG_SKEY, create_ledger
 from registry_client.note import SignerKey
@@ -72,3 +74,32 @@ def test_bundle_is_refused_under_a_policy_that_does_not_trust_its_log(
         page.open_bundle(bundle)
     assert refused.args[0].startswith("Bundle refused")
     assert any(label.text().startswith("REFUSED") for label in page.findChildren(QLabel))
+
+
+def test_fake_camera_verifies_offline_queues_signed_events_and_syncs_them(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, bundle: Path
+) -> None:
+    page = InspectPage(QThreadPool.globalInstance(), steady_frames=STEADY_FRAMES, rate=1000.0)
+    qtbot.addWidget(page)
+    page.set_workspace(workspace)
+    with qtbot.waitSignal(page.opened, timeout=TIMEOUT_MS) as opened:
+        page.open_bundle(bundle)
+    outbox = opened.args[0].outbox
+    assert page.outbox.text().startswith("Outbox: empty")
+    assert not page.sync_button.isEnabled()
+    outcomes: list[Outcome] = []
+    page.verified.connect(lambda verification: outcomes.append(verification.outcome))
+    with qtbot.waitSignal(page.capture.ended, timeout=TIMEOUT_MS):
+        page.capture.open_source(VideoFile(captures.counter_video), Mode.PLAYED)
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=TIMEOUT_MS)
+    assert outcomes == [Outcome.GENUINE, Outcome.COUNTERFEIT]
+    assert len(outbox.pending()) == 2
+    assert page.outbox.text().startswith("Outbox: 2 signed verification events wait")
+    size = workspace.registry.checkpoint().size
+    with qtbot.waitSignal(page.synced, timeout=TIMEOUT_MS) as synced:
+        qtbot.mouseClick(page.sync_button, Qt.MouseButton.LeftButton)
+    assert synced.args == [2]
+    assert outbox.pending() == ()
+    assert workspace.registry.checkpoint().size == size + 2
+    assert page.outbox.text().startswith("Outbox: empty")
+    assert not page.sync_button.isEnabled()

@@ -1,0 +1,77 @@
+"""`LatestOnly`: one call at a time, the newest waiting, older ones dropped, rate bounded."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QThreadPool
+from pytestqt.qtbot import QtBot
+
+from app.tasks import LatestOnly
+
+TIMEOUT_MS = 10_000
+
+
+class _Calls:
+    """Numbered calls; the first blocks until released, each records when it started."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started: list[tuple[int, float]] = []
+
+    def call(self, n: int) -> int:
+        self.started.append((n, time.monotonic()))
+        if n == 0:
+            self.release.wait(TIMEOUT_MS / 1000)
+        return n
+
+
+def test_calls_submitted_while_one_runs_keep_only_the_newest(qtbot: QtBot) -> None:
+    runner = LatestOnly(QThreadPool.globalInstance())
+    calls = _Calls()
+    results: list[object] = []
+    runner.done.connect(results.append)
+    runner.submit(lambda: calls.call(0))
+    for n in range(1, 5):
+        runner.submit(lambda n=n: calls.call(n))
+    assert not runner.idle
+    calls.release.set()
+    qtbot.waitUntil(lambda: runner.idle and len(results) == 2, timeout=TIMEOUT_MS)
+    assert results == [0, 4]
+    assert runner.dropped == 3
+    assert [n for n, _ in calls.started] == [0, 4]
+
+
+def test_calls_start_no_faster_than_the_rate(qtbot: QtBot) -> None:
+    runner = LatestOnly(QThreadPool.globalInstance(), rate=20.0)
+    calls = _Calls()
+    calls.release.set()
+    results: list[object] = []
+    runner.done.connect(results.append)
+    for n in range(3):
+        runner.submit(lambda n=n: calls.call(n))
+        qtbot.waitUntil(lambda n=n: len(results) == n + 1, timeout=TIMEOUT_MS)
+    starts = [t for _, t in calls.started]
+    assert all(b - a >= 0.045 for a, b in itertools.pairwise(starts))
+
+
+def test_a_failing_call_reports_and_the_next_one_runs(qtbot: QtBot) -> None:
+    runner = LatestOnly(QThreadPool.globalInstance())
+
+    def broken() -> object:
+        raise ValueError("bad frame")
+
+    with qtbot.waitSignal(runner.failed, timeout=TIMEOUT_MS) as failed:
+        runner.submit(broken)
+    assert isinstance(failed.args[0], ValueError)
+    with qtbot.waitSignal(runner.done, timeout=TIMEOUT_MS) as done:
+        runner.submit(lambda: "next")
+    assert done.args == ["next"]
+
+
+def test_the_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        LatestOnly(QThreadPool.globalInstance(), rate=0)
