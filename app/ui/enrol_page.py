@@ -176,6 +176,10 @@ class EnrolPage(QWidget):
         """Stop taking items; those taken still get enrolled, then `line_finished`."""
         self.line_button.setChecked(False)
 
+    def shutdown(self, timeout: float) -> None:
+        """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
+        self.capture.shutdown(timeout)
+
     @Slot()
     def cancel(self) -> None:
         """Stop the batch after the item in hand."""

@@ -134,6 +134,10 @@ class InspectPage(QWidget):
         """Show and verify the image at ``path`` against the open bundle, offline."""
         self.capture.open_image(path)
 
+    def shutdown(self, timeout: float) -> None:
+        """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
+        self.capture.shutdown(timeout)
+
     @Slot()
     def sync(self) -> None:
         """Send the queued events to the local ledger, in the thread pool."""
