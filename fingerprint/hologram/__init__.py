@@ -24,6 +24,7 @@ from fingerprint.hologram.verify import (
     extract_hologram,
     match_hologram,
     retake_reasons,
+    template_liveness,
 )
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "load_burst",
     "match_hologram",
     "retake_reasons",
+    "template_liveness",
     "tilt_coverage",
 ]
