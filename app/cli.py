@@ -8,7 +8,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import __version__, cli_bundle, cli_certificate, cli_identify, cli_registry
+from app import (
+    __version__,
+    cli_bundle,
+    cli_certificate,
+    cli_hologram,
+    cli_identify,
+    cli_registry,
+)
 
 if TYPE_CHECKING:
     from fingerprint import Template
@@ -107,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_bundle.register_commands(sub)
     cli_certificate.register_commands(sub)
     cli_identify.register_commands(sub)
+    cli_hologram.register_commands(sub)
     return parser
 
 
