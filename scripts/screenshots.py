@@ -7,8 +7,10 @@ Run offscreen with a throwaway home (nothing touches the real one)::
         /tmp/shots-125
 
 Makes a first-run ledger, enrols a synthetic item, and grabs: the Verify page with a
-genuine and with a counterfeit verdict, the Enrol page mid-batch, and the Inspect page
-with a bundle loaded and a capture verified offline.
+genuine and with a counterfeit verdict, the Enrol page mid-batch, the Inspect page
+with a bundle loaded and a capture verified offline, the Ledger page with an item
+proven and the log audited, the Settings page, and the certificate of the offline
+verification as its PDF page shows it.
 """
 
 from __future__ import annotations
@@ -118,6 +120,40 @@ def main(out: Path) -> int:
     window.inspect_page.verify_capture(images / "genuine.png")
     wait(lambda: window.inspect_page.result.badge.title() == "GENUINE", "offline verdict")
     shot("inspect_bundle")
+
+    # Ledger: an item opened and proven, the whole log audited.
+    from app.flows.ledger_browse import Kind
+    from app.ui.certificate_pdf import page_image
+
+    ledger = window.ledger_page
+    window.tabs.setCurrentWidget(ledger)
+    ledger.refresh()
+
+    def first_product() -> int | None:
+        rows = (ledger.model.row_at(r) for r in range(ledger.model.rowCount()))
+        return next((n for n, row in enumerate(rows) if row and row.kind is Kind.PRODUCT), None)
+
+    wait(lambda: first_product() is not None, "a product entry")
+    shown = QSignalSpy(ledger.item_shown)
+    ledger.table.selectRow(first_product() or 0)
+    wait(lambda: shown.count() > 0, "the item's proof")
+    checked = QSignalSpy(ledger.checked)
+    ledger.full_audit()
+    wait(lambda: checked.count() > 0, "the audit")
+    shot("ledger_audit")
+
+    # Settings, with the signing key selected.
+    window.tabs.setCurrentWidget(window.settings_page)
+    window.settings_page.list_cameras()
+    window.settings_page.keys.setCurrentItem(window.settings_page.keys.topLevelItem(0))
+    shot("settings")
+
+    # The certificate of the offline verification, as its PDF page shows it.
+    exported = QSignalSpy(window.certificate.exported)
+    window.certificate.export(home / "certificate.pdf")
+    wait(lambda: exported.count() > 0, "the certificate")
+    page_image(exported.at(0)[0], 1000).save(str(out / "certificate.png"))
+    print(f"wrote {out / 'certificate.png'} (from {home / 'certificate.pdf'})")
     window.close()
     app.processEvents()
     return 0

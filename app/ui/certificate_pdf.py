@@ -63,6 +63,26 @@ def write_pdf(cert: Certificate, path: Path) -> None:
     temp.replace(path)
 
 
+def page_image(cert: Certificate, width: int = 1240) -> QImage:
+    """The certificate's page drawn on an A4 image ``width`` pixels wide, margins
+    included, as the PDF shows it: for previews and documentation."""
+    height = round(width * 297 / 210)
+    scale = width / (210 / 25.4 * DPI)
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#FFFFFF"))
+    image.setDotsPerMeterX(round(DPI / 0.0254))  # fonts sized as on the PDF, then scaled
+    image.setDotsPerMeterY(round(DPI / 0.0254))
+    painter = QPainter(image)
+    try:
+        painter.scale(scale, scale)
+        margin = MARGIN_MM / 25.4 * DPI
+        painter.translate(margin, margin)
+        _Page(painter, round(width / scale - 2 * margin)).draw(cert)
+    finally:
+        painter.end()
+    return image
+
+
 class _Page:
     """A cursor moving down the page; sizes in points converted to device pixels."""
 

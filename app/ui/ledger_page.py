@@ -57,7 +57,7 @@ class LedgerPage(QWidget):
         self._refresh = QPushButton("&Refresh")
         self._query = QLineEdit()
         self._query.setPlaceholderText("serial, GTIN or (01)GTIN(21)serial")
-        search_label = QLabel("Searc&h:")
+        search_label = QLabel("&Search:")
         search_label.setBuddy(self._query)
         self._search = QPushButton("&Find")
         self._clear = QPushButton("Show &all")
@@ -94,6 +94,7 @@ class LedgerPage(QWidget):
         split = QSplitter()
         split.addWidget(self.table)
         detail = QWidget()
+        detail.setMinimumWidth(340)
         right = QVBoxLayout(detail)
         right.addWidget(self._detail)
         right.addStretch(1)
@@ -246,7 +247,7 @@ class LedgerPage(QWidget):
     @Slot(object)
     def _on_item(self, proven: VerifiedRecord) -> None:
         self._show_rows(
-            [("Proof", "record and its entries verified"), *present.provenance_rows(proven)]
+            [("Proof", "verified: record and events"), *present.provenance_rows(proven)]
         )
         self.item_shown.emit(proven)
 

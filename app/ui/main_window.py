@@ -110,22 +110,22 @@ class MainWindow(QMainWindow):
         self.settings_page.registry_changed.connect(self._open_registry)
 
     def _make_menus(self, names: Sequence[str]) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.certificate.action)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit")
+        # Menu mnemonics chosen not to clash with the pages' (Alt+F, Alt+V are taken).
+        app_menu = self.menuBar().addMenu("&Hallmark")
+        app_menu.addAction(self.certificate.action)
+        about = app_menu.addAction("&About Hallmark")
+        about.setShortcut(QKeySequence("F1"))
+        about.triggered.connect(self.show_about)
+        app_menu.addSeparator()
+        quit_action = app_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
-        view_menu = self.menuBar().addMenu("&View")
+        mode_menu = self.menuBar().addMenu("&Mode")
         for number, name in enumerate(names):
             action = QAction(name, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number + 1}"))
             action.triggered.connect(partial(self.tabs.setCurrentIndex, number))
-            view_menu.addAction(action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = help_menu.addAction("&About Hallmark")
-        about.setShortcut(QKeySequence("F1"))
-        about.triggered.connect(self.show_about)
+            mode_menu.addAction(action)
 
     @property
     def workspace(self) -> Workspace | None:
