@@ -122,6 +122,14 @@ class Index:
     def __len__(self) -> int:
         return len(self._labels)
 
+    @property
+    def codes(self) -> NDArray[np.uint8]:
+        """The packed codes (N, n_bits // 8), in the order added (read-only view)."""
+        self._merge()
+        view = self._codes.view()
+        view.flags.writeable = False
+        return view
+
     def add(self, code: NDArray[np.uint8], label: str, template_sha256: bytes) -> None:
         """Enrol one packed code (n_bits // 8,) uint8."""
         self.add_many(code.reshape(1, -1), [label], [template_sha256])
