@@ -3,8 +3,9 @@
 * A **printed copy** shows the colours of one photograph from every angle: its
   MIDV-Holo map stays low, so the optically variable share of the window is small.
 * A **photo on a screen** is just as static, and it also carries the screen's pixel
-  grid, which the camera aliases into moiré (:mod:`fingerprint.hologram.moire`); it is
-  named for the moiré whatever its colours do, since moiré fringes shift with the angle.
+  grid, which the camera aliases into moiré (:mod:`fingerprint.hologram.moire`): static
+  colours with some moiré, or strong moiré whatever the colours do (moiré fringes shift
+  with the angle and can look like a changing hue), are named a screen.
 * **Generic holographic film** passes liveness (it does diffract); identity rejects it.
 """
 
@@ -50,12 +51,15 @@ def liveness_of(
     ovd_share: float, hue_range: float, moire: float, params: LivenessParams = LivenessParams()
 ) -> Liveness:
     """Judge the measures against ``params``."""
-    reasons = []
-    if moire > params.max_moire:
-        reasons.append(LivenessReason.SCREEN)
-    if ovd_share < params.min_ovd_share:
-        reasons.append(LivenessReason.STATIC_COLOURS)
-    return Liveness(ovd_share=ovd_share, hue_range=hue_range, moire=moire, reasons=tuple(reasons))
+    static = ovd_share < params.min_ovd_share
+    reasons: tuple[LivenessReason, ...]
+    if moire > params.max_moire or (static and moire > params.screen_moire):
+        reasons = (LivenessReason.SCREEN,)  # a screen's picture is static too: one reason
+    elif static:
+        reasons = (LivenessReason.STATIC_COLOURS,)
+    else:
+        reasons = ()
+    return Liveness(ovd_share=ovd_share, hue_range=hue_range, moire=moire, reasons=reasons)
 
 
 def measure_liveness(

@@ -50,13 +50,13 @@ class TiltSchedule:
 def sample_schedule(
     rng: np.random.Generator, frames: int, *, max_tilt_deg: float = 25.0
 ) -> TiltSchedule:
-    """A hand-held tilt sweep: 12°–``max_tilt_deg`` of tilt, about one turn, light near the lens."""
+    """A guided hand-held tilt sweep: 15°–``max_tilt_deg`` of tilt, about one turn, light near the lens."""
     return TiltSchedule(
         frames=frames,
-        tilt_deg=float(rng.uniform(min(12.0, max_tilt_deg), max_tilt_deg)),
+        tilt_deg=float(rng.uniform(min(15.0, max_tilt_deg), max_tilt_deg)),
         turns=float(rng.uniform(0.9, 1.2)),
         start_deg=float(rng.uniform(0, 360)),
-        light_offset_deg=float(rng.uniform(2, 10)),
+        light_offset_deg=float(rng.uniform(1, 6)),
         light_azimuth_deg=float(rng.uniform(0, 360)),
     )
 
@@ -189,7 +189,7 @@ def burst_jpegs(
         phase = 2 * np.pi * schedule.turns * k / max(frames - 1, 1)
         params = dataclasses.replace(
             base,
-            tilt_deg=max(0.0, schedule.tilt_deg * float(rng.uniform(0.6, 1.1))),
+            tilt_deg=max(0.0, schedule.tilt_deg * float(rng.uniform(0.75, 1.1))),
             tilt_axis_deg=schedule.start_deg + float(np.rad2deg(phase)) + 90.0,
             rotation_deg=base.rotation_deg + float(rng.uniform(-2, 2)),
             motion_px=float(rng.uniform(0, 2.5)),
