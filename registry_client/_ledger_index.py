@@ -1,12 +1,14 @@
 """The embedded ledger's SQLite index: lookup keys, entries and blobs → leaf indexes.
 
-Tables (schema version 1, kept in ``PRAGMA user_version``):
+Tables (schema version 2, kept in ``PRAGMA user_version``):
 
 - ``meta``: one row: ``size``, the leaves the index covers, and ``previous_size``, the
   size before the last batch (so a writer can finish tidying up after that batch).
 - ``leaves(leaf, hash)``: each entry's RFC 6962 leaf hash, to find an entry's index.
 - ``lookup(kind, key, leaf)``: caller-chosen keys such as ``("serial", "…")``.
-- ``blobs(sha256, leaf)``: each stored blob and the first leaf that stored it.
+- ``blobs(sha256, leaf, pack, offset, length)``: each stored blob, the first leaf that
+  stored it, and where its bytes are: the pack file of the batch that began at leaf
+  ``pack``, from byte ``offset``.
 
 The index commits a batch *before* the ledger writes that batch's checkpoint, so after a
 crash it may run ahead of the checkpoint, never behind. Every query therefore takes the
@@ -22,8 +24,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 keys items by GTIN + serial and keeps blobs in one pack file per batch."""
 NO_LIMIT = 2**63 - 1
 """Largest SQLite integer: an open upper bound for leaf ranges."""
 _IN_CHUNK = 500
@@ -45,9 +49,24 @@ CREATE TABLE lookup (
     PRIMARY KEY (kind, key, leaf)
 ) WITHOUT ROWID;
 CREATE INDEX lookup_by_leaf ON lookup (leaf);
-CREATE TABLE blobs (sha256 BLOB PRIMARY KEY, leaf INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE blobs (
+    sha256 BLOB PRIMARY KEY,
+    leaf INTEGER NOT NULL,
+    pack INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX blobs_by_leaf ON blobs (leaf);
 """
+
+
+class BlobPlace(NamedTuple):
+    """Where a blob's bytes are: pack file ``pack`` (a batch's first leaf), at ``offset``."""
+
+    sha256: bytes
+    pack: int
+    offset: int
+    length: int
 
 
 class LedgerIndex:
@@ -100,12 +119,13 @@ class LedgerIndex:
         start: int,
         leaf_hashes: Sequence[bytes],
         keys: Iterable[tuple[str, str, int]],
-        blobs: Iterable[tuple[bytes, int]],
+        blobs: Iterable[tuple[bytes, int, int, int]],
     ) -> None:
         """Commit one batch: leaves ``start, start+1, …``, their keys and their blobs.
 
-        The index must cover exactly ``start`` leaves (``ValueError`` otherwise). Blobs
-        already stored keep their first leaf.
+        ``blobs`` are ``(sha256, leaf, offset, length)`` in the batch's pack (named
+        ``start``). The index must cover exactly ``start`` leaves (``ValueError``
+        otherwise). Blobs already stored keep their first leaf and place.
         """
         with self._mutex, _transaction(self._db):
             size = self._size()
@@ -115,17 +135,44 @@ class LedgerIndex:
                 "INSERT INTO leaves (leaf, hash) VALUES (?, ?)", enumerate(leaf_hashes, start)
             )
             self._db.executemany("INSERT OR IGNORE INTO lookup VALUES (?, ?, ?)", keys)
-            self._db.executemany("INSERT OR IGNORE INTO blobs VALUES (?, ?)", blobs)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO blobs VALUES (?, ?, ?, ?, ?)",
+                ((sha, leaf, start, offset, length) for sha, leaf, offset, length in blobs),
+            )
             end = start + len(leaf_hashes)
             self._db.execute("UPDATE meta SET size = ?, previous_size = ?", (end, start))
 
-    def blobs(self, start: int, stop: int = NO_LIMIT) -> tuple[bytes, ...]:
-        """SHA-256 of the blobs first stored by a leaf in ``start`` to ``stop − 1``."""
+    def blobs(self, start: int, stop: int = NO_LIMIT) -> tuple[BlobPlace, ...]:
+        """The blobs first stored by a leaf in ``start`` to ``stop − 1``, in pack order."""
         with self._mutex:
             rows = self._db.execute(
-                "SELECT sha256 FROM blobs WHERE leaf >= ? AND leaf < ?", (start, stop)
+                "SELECT sha256, pack, offset, length FROM blobs WHERE leaf >= ? AND leaf < ? "
+                "ORDER BY pack, offset",
+                (start, stop),
             )
-            return tuple(sha for (sha,) in rows)
+            return tuple(BlobPlace(*row) for row in rows)
+
+    def places(self, shas: Iterable[bytes], below: int = NO_LIMIT) -> dict[bytes, BlobPlace]:
+        """Where each of ``shas`` stored by a leaf ``< below`` is; others are left out."""
+        wanted = list(dict.fromkeys(shas))
+        found: dict[bytes, BlobPlace] = {}
+        with self._mutex:
+            for i in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[i : i + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT sha256, pack, offset, length FROM blobs "
+                    f"WHERE sha256 IN ({marks}) AND leaf < ?",
+                    (*chunk, below),
+                )
+                found.update((row[0], BlobPlace(*row)) for row in rows)
+        return found
+
+    def packs(self, start: int) -> tuple[int, ...]:
+        """The pack files holding a blob first stored by a leaf at or past ``start``."""
+        with self._mutex:
+            rows = self._db.execute("SELECT DISTINCT pack FROM blobs WHERE leaf >= ?", (start,))
+            return tuple(pack for (pack,) in rows)
 
     def truncate(self, size: int) -> None:
         """Forget every leaf, key and blob at or past ``size``; the index then covers ``size``."""
@@ -181,13 +228,14 @@ class LedgerIndex:
             )
             return b"".join(h for (h,) in rows)
 
-    def has_blob(self, sha256: bytes, below: int) -> bool:
-        """Whether a leaf ``< below`` stored the blob with this SHA-256."""
+    def blob(self, sha256: bytes, below: int) -> BlobPlace | None:
+        """Where the blob with this SHA-256 is, if a leaf ``< below`` stored it."""
         with self._mutex:
             row = self._db.execute(
-                "SELECT 1 FROM blobs WHERE sha256 = ? AND leaf < ?", (sha256, below)
+                "SELECT sha256, pack, offset, length FROM blobs WHERE sha256 = ? AND leaf < ?",
+                (sha256, below),
             ).fetchone()
-        return row is not None
+        return None if row is None else BlobPlace(*row)
 
     def _size(self) -> int:
         (size,) = self._db.execute("SELECT size FROM meta").fetchone()

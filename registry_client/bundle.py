@@ -40,6 +40,7 @@ https://c2sp.org/tlog-policy; RFC 9162 §2.1.3 (inclusion proofs).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import struct
 import threading
@@ -49,7 +50,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -82,6 +82,7 @@ from registry_client.records import (
     SignedEnvelope,
     VerificationEvent,
     canonical_json,
+    check_signatures,
     load_canonical_json,
     parse_record,
 )
@@ -127,6 +128,9 @@ _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _HEX_DIGITS = frozenset("0123456789abcdef")
 _T = TypeVar("_T")
+_CHECK_CHUNK = 4096
+"""Records whose signatures are checked together: well within `records`' remembered
+results, so each is still remembered when its record is opened."""
 
 
 class BundleFormatError(RecordFormatError):
@@ -621,7 +625,11 @@ def _check_contents(
     }
     templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
-    for item, indexes in by_item.items():
+    for n, (item, indexes) in enumerate(by_item.items()):
+        if n % _CHECK_CHUNK == 0:  # the next chunk's signatures, together on every core
+            chunk = itertools.islice(by_item.values(), n, n + _CHECK_CHUNK)
+            envelopes = [peeked[i].envelope for leaves in chunk for i in leaves]
+            check_signatures(envelopes, policy.manufacturers)
         products = [
             (i, peeked[i].envelope, record)
             for i in indexes
@@ -769,7 +777,10 @@ def export_bundle(
                 f"{ledger.checkpoint.root_hash.hex()}"
             )
         peeked = _selected_entries(ledger, selection)
-        indexes = _check_contents(peeked, partial(_stored_blob, ledger), policy, selection)
+        stored = ledger.blobs(
+            e.record.template_sha256 for e in peeked.values() if isinstance(e.record, ProductRecord)
+        )
+        indexes = _check_contents(peeked, stored.get, policy, selection)
         tiles = {t: ledger.read(t.path) for t in tiles_for_entries(peeked, checkpoint.size)}
     entries, blobs = {i: e.data for i, e in peeked.items()}, indexes.templates
     path = Path(out)
@@ -821,13 +832,6 @@ def _ledger(source: Ledger | StrPath, policy: TrustPolicy) -> Iterator[Ledger]:
             yield ledger
         return
     raise SignatureError(f"{source}: no policy log key opens the ledger: {'; '.join(failures)}")
-
-
-def _stored_blob(ledger: Ledger, sha256: bytes) -> bytes | None:
-    try:
-        return ledger.blob(sha256)
-    except LookupError:
-        return None
 
 
 def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, _Entry]:

@@ -23,6 +23,9 @@ MAX_SERIAL_LENGTH = 20
 CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 """GS1 AI encodable character set 82 (GS1 General Specifications §7.11, Figure 7.11-1)."""
 
+_GTINS_REMEMBERED = 65_536
+_VALID_GTINS: set[str] = set()
+"""GTINs already checked (a registry sees few distinct ones, each many times)."""
 _GTIN_AI = "(01)"
 _SERIAL_AI = "(21)"
 _SERIAL_AT = len(_GTIN_AI) + GTIN_LENGTH
@@ -38,12 +41,16 @@ def gtin_check_digit(body: str) -> str:
 
 def check_gtin(value: object) -> None:
     """Raise ``ValueError`` with the reason unless ``value`` is a valid GTIN-14."""
+    if isinstance(value, str) and value in _VALID_GTINS:
+        return
     if not (
         isinstance(value, str) and len(value) == GTIN_LENGTH and value.isascii() and value.isdigit()
     ):
         raise ValueError(f"{value!r}, want a GTIN-14 of {GTIN_LENGTH} digits")
     if (want := gtin_check_digit(value[:-1])) != value[-1]:
         raise ValueError(f"GTIN {value} has check digit {value[-1]}, want {want}")
+    if len(_VALID_GTINS) < _GTINS_REMEMBERED:
+        _VALID_GTINS.add(value)
 
 
 def check_serial(value: object) -> None:

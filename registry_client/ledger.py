@@ -5,18 +5,22 @@ Layout (c2sp.org/tlog-tiles §Checkpoints, §Merkle Tree, §Log entries)::
     DIR/checkpoint                  signed note: origin, tree size, root (tlog-checkpoint)
     DIR/tile/<L>/<N>[.p/<W>]        hash tiles
     DIR/tile/entries/<N>[.p/<W>]    entry bundles
-    DIR/blobs/sha256/<hh>/<hex>     blobs by SHA-256 (fingerprint templates)
-    DIR/index.sqlite                lookup keys, entry hashes, blobs → leaf index
+    DIR/blobs/pack/<N>              the blobs (fingerprint templates) of the batch that
+                                    began at leaf N, concatenated
+    DIR/index.sqlite                lookup keys, entry hashes → leaf index; blob SHA-256
+                                    → pack, offset, length
     DIR/lock                        flock(2) target that serialises writers
 
 Entries are opaque bytes of at most 65,535 (the bundle's uint16 length prefix): the
-ledger knows no record types. The folder can be served as is by a static web server.
+ledger knows no record types. The checkpoint and tiles can be served as they are by a
+static web server.
 
 Appending a batch is one step under the lock and yields one new checkpoint:
 
 1. the tiles, bundles and root are computed in memory from the tree's right edge;
 2. the index commits the batch's rows, and with them the batch's extent;
-3. blobs, tiles and bundles are written durably (temp file, fsync, rename, dir fsync);
+3. the blob pack, tiles and bundles are written durably (temp file, fsync, rename,
+   dir fsync);
 4. the signed checkpoint is written the same way: this is the commit point;
 5. partial tiles that just became full are deleted (tlog-tiles §Partial Tiles).
 
@@ -26,10 +30,13 @@ rows (known from step 2) before appending. `Ledger.append` returns only after st
 an acknowledged entry survives a crash or power cut. The partial tiles of every
 checkpoint stay on disk until their tile is full, as tlog-tiles requires of a log.
 
-Reads check what they cheaply can (an entry against its level-0 tile hash, a blob
-against its SHA-256) and raise `LedgerCorruptError`, naming the file, on a mismatch;
-`audit` recomputes everything. Proofs are computed from the tiles, unchecked: clients
-verify them against the signed checkpoint.
+Blobs are found by SHA-256 through the index (the HTTP server serves them as
+``blobs/sha256/<hex>``); one pack file per batch rather than a file per blob keeps a
+batch of a thousand templates to one file write. Reads check what they cheaply can (an
+entry against its level-0 tile hash, a blob against its SHA-256) and raise
+`LedgerCorruptError`, naming the file, on a mismatch; `audit` recomputes everything.
+Proofs are computed from the tiles, unchecked: clients verify them against the signed
+checkpoint.
 
 References
 ----------
@@ -40,6 +47,7 @@ https://c2sp.org/signed-note@v1.0.0; RFC 6962 §2.1 and RFC 9162 §2.1 (Merkle t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import shutil
 import threading
@@ -59,7 +67,7 @@ from registry_client._durable import (
     temp_path,
     write_files,
 )
-from registry_client._ledger_index import LedgerIndex
+from registry_client._ledger_index import BlobPlace, LedgerIndex
 from registry_client.checkpoint import Checkpoint, open_checkpoint
 from registry_client.errors import (
     CheckpointError,
@@ -370,9 +378,17 @@ class Ledger:
         """
         if len(sha256) != HASH_SIZE:
             raise ValueError(f"blob hash is {len(sha256)} bytes, want {HASH_SIZE}")
-        if not self._index.has_blob(sha256, self.size):
+        place = self._index.blob(sha256, self.size)
+        if place is None:
             raise LookupError(f"no blob {sha256.hex()} in the log of size {self.size}")
-        return _read_blob(self._root, sha256)
+        return _read_blob(self._root, place)
+
+    def blobs(self, shas: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The blobs with these SHA-256 that entries in the log stored, read pack by pack.
+
+        Hashes with no blob are left out; `LedgerCorruptError` as for `blob`.
+        """
+        return dict(_read_blobs(self._root, self._index.places(shas, self.size).values()))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> tuple[bytes, ...]:
         """``PATH(index, D[0:size])`` from the tiles (RFC 9162 §2.1.3.1).
@@ -418,20 +434,26 @@ class Ledger:
             raise LookupError(str(exc)) from exc
 
     def _commit_index(self, start: int, entries: Sequence[NewEntry]) -> dict[Path, bytes]:
-        """Commit the batch's index rows; returns the blob files not yet on disk."""
+        """Commit the batch's index rows; returns its blob pack file, if it has new blobs."""
         blobs = [
-            (i, hashlib.sha256(b).digest(), b)
-            for i, e in enumerate(entries, start)
-            for b in e.blobs
+            (i, hashlib.sha256(blob).digest(), blob)
+            for i, entry in enumerate(entries, start)
+            for blob in entry.blobs
         ]
+        stored = self._index.places(sha for _, sha, _ in blobs)
+        pack = bytearray()
+        places: dict[bytes, tuple[bytes, int, int, int]] = {}
+        for i, sha, blob in blobs:
+            if sha not in places and sha not in stored:
+                places[sha] = (sha, i, len(pack), len(blob))
+                pack += blob
         self._index.add_batch(
             start,
             [leaf_hash(e.data) for e in entries],
             [(kind, key, i) for i, e in enumerate(entries, start) for kind, key in e.keys],
-            [(sha, i) for i, sha, _ in blobs],
+            places.values(),
         )
-        paths = {self._root / _blob_path(sha): b for _, sha, b in blobs}
-        return {path: b for path, b in paths.items() if not path.exists()}
+        return {self._root / _pack_path(start): bytes(pack)} if pack else {}
 
     def _tree(self, size: int) -> _TileTree:
         """The tree of ``size`` over the folder's tiles, as published for that size."""
@@ -464,7 +486,7 @@ class Ledger:
         if indexed == size:
             self._discard_partials(previous, size)
             return
-        names = [_blob_path(sha) for sha in self._index.blobs(size)]
+        names = [_pack_path(pack) for pack in {size, *self._index.packs(size)}]
         for tile in _new_tiles(size, indexed):
             names.append(tile.path)
             if tile.level == 0:
@@ -693,8 +715,8 @@ def audit(path: StrPath, log_key: VerifierKey, *, origin: str | None = None) -> 
             path=CHECKPOINT,
         )
     compared += _compare_kept_partials(root, edge)
-    for sha in blobs:
-        _read_blob(root, sha)
+    for _ in _read_blobs(root, blobs):
+        pass
     bundles = sum(name.startswith(_ENTRIES_PREFIX) for name in compared)
     return AuditReport(
         checkpoint=checkpoint,
@@ -825,20 +847,41 @@ def _new_tiles(old: int, new: int) -> Iterator[Tile]:
         level += 1
 
 
-def _blob_path(sha256: bytes) -> str:
-    digest = sha256.hex()
-    return f"blobs/sha256/{digest[:2]}/{digest}"
+def _pack_path(pack: int) -> str:
+    return f"blobs/pack/{pack}"
 
 
-def _read_blob(root: Path, sha256: bytes) -> bytes:
-    name = _blob_path(sha256)
-    try:
-        data = (root / name).read_bytes()
-    except FileNotFoundError as exc:
-        raise LedgerCorruptError("blob is missing", path=name) from exc
+def _read_blob(root: Path, place: BlobPlace) -> bytes:
+    """The blob at ``place``, checked against its SHA-256."""
+    ((_, data),) = _read_blobs(root, [place])
+    return data
+
+
+def _read_blobs(root: Path, places: Iterable[BlobPlace]) -> Iterator[tuple[bytes, bytes]]:
+    """``(sha256, blob)`` for each of ``places``, each pack opened once, each blob checked."""
+    in_order = sorted(places, key=lambda p: (p.pack, p.offset))
+    for pack, group in itertools.groupby(in_order, key=lambda p: p.pack):
+        name = _pack_path(pack)
+        try:
+            file = (root / name).open("rb")
+        except FileNotFoundError as exc:
+            raise LedgerCorruptError("blob pack is missing", path=name) from exc
+        with file:
+            for place in group:
+                file.seek(place.offset)
+                yield place.sha256, _checked_blob(file.read(place.length), place, name)
+
+
+def _checked_blob(data: bytes, place: BlobPlace, name: str) -> bytes:
+    if len(data) != place.length:
+        raise LedgerCorruptError(
+            f"blob {place.sha256.hex()} at byte {place.offset} is cut short", path=name
+        )
     calculated = hashlib.sha256(data).digest()
-    if calculated != sha256:
-        raise LedgerCorruptError(f"blob hashes to {calculated.hex()}", path=name)
+    if calculated != place.sha256:
+        raise LedgerCorruptError(
+            f"blob hashes to {calculated.hex()}, want {place.sha256.hex()}", path=name
+        )
     return data
 
 

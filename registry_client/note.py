@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import re
@@ -91,6 +92,7 @@ def check_key_name(name: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def key_id(name: str, key_type: KeyType, public_key: bytes) -> int:
     """``SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4]`` as a big-endian uint32."""
     digest = hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + public_key).digest()

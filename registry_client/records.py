@@ -29,6 +29,7 @@ https://c2sp.org/signed-note (key names and IDs).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -150,6 +151,18 @@ def load_canonical_json(data: bytes, *, limit: int) -> JSONValue:
     """
     if len(data) > limit:
         raise RecordFormatError(f"{len(data)} bytes, want at most {limit}")
+    if data.isascii():
+        # Fast path, parsed (no floats, integers within ±(2^53 − 1)) and re-encoded in C:
+        # for ASCII input every key is ASCII, so code-point order (json's sort_keys) is
+        # UTF-16 order, and strings escape with the same encode_basestring. An equal
+        # re-encoding is therefore the canonical one; a duplicate key re-encodes
+        # shorter. Anything else takes the full check below for its precise reason.
+        try:
+            fast: JSONValue = _FAST_DECODER.decode(data.decode("ascii"))
+            if _FAST_ENCODER.encode(fast).encode("ascii") == data:
+                return fast
+        except (UnicodeEncodeError, ValueError):
+            pass
     try:
         value: JSONValue = json.loads(
             data.decode("utf-8"),
@@ -160,16 +173,6 @@ def load_canonical_json(data: bytes, *, limit: int) -> JSONValue:
         )
     except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise RecordFormatError(f"not canonical JSON: {exc}") from exc
-    if data.isascii():
-        # Fast path: for ASCII input every key is ASCII, so code-point order (json's
-        # sort_keys) is UTF-16 order, and strings escape with the same encode_basestring.
-        # An equal re-encoding is therefore the canonical one; anything else takes the
-        # full check below for its precise reason.
-        try:
-            if _FAST_ENCODER.encode(value).encode("utf-8") == data:
-                return value
-        except (UnicodeEncodeError, ValueError):
-            pass
     try:
         canonical = canonical_json(value)
     except ValueError as exc:
@@ -195,6 +198,11 @@ def _unique_keys(pairs: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
 
 def _refuse_float(text: str) -> None:
     raise ValueError(f"number {text} is not an integer")
+
+
+_FAST_DECODER = json.JSONDecoder(
+    parse_float=_refuse_float, parse_constant=_refuse_float, parse_int=_safe_int
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -463,7 +471,15 @@ class _Nested(_Codec):
     def decode(self, value: JSONValue) -> Any:
         if not isinstance(value, dict):
             raise ValueError(f"got {value!r}, want an object")
+        if all(isinstance(v, str) for v in value.values()):  # remembered: immutable
+            return _decode_flat(self, tuple(sorted(cast("dict[str, str]", value).items())))
         return _decode_fields(self.cls, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode_flat(codec: _Nested, items: tuple[tuple[str, str], ...]) -> Any:
+    """A nested object of string fields (a `Region`), decoded once per distinct value."""
+    return _decode_fields(codec.cls, dict(items))
 
 
 class _FieldError(ValueError):
@@ -486,7 +502,9 @@ _CODECS: dict[type[Any], dict[str, _Codec]] = {}
 def _codecs(cls: type[Any]) -> dict[str, _Codec]:
     """The codec of each field of dataclass ``cls``, in field order (memoised)."""
     if cls not in _CODECS:
-        _CODECS[cls] = {f.name: f.metadata["codec"] for f in dataclasses.fields(cls)}
+        _CODECS[cls] = {
+            f.name: f.metadata["codec"] for f in dataclasses.fields(cls) if "codec" in f.metadata
+        }
     return _CODECS[cls]
 
 
@@ -731,6 +749,8 @@ class SignedEnvelope:
     payload: bytes = field(metadata=_codec(_Base64(1, MAX_PAYLOAD_SIZE)))
     signer: KeyId = field(metadata=_codec(_KeyRef()))
     signature: bytes = field(metadata=_codec(_Base64(_ED25519_SIG_SIZE, _ED25519_SIG_SIZE)))
+    _canonical: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """`format`'s answer, remembered (the envelope is immutable)."""
 
     def __post_init__(self) -> None:
         _check_fields(self)
@@ -750,7 +770,10 @@ class SignedEnvelope:
 
     def format(self) -> bytes:
         """The envelope as canonical JSON."""
-        return canonical_json(_encode_fields(self))
+        if self._canonical is None:
+            object.__setattr__(self, "_canonical", canonical_json(_encode_fields(self)))
+        assert self._canonical is not None
+        return self._canonical
 
     def open(self, keys: Iterable[VerifierKey]) -> Record:
         """Verify the signature with the trusted key named by `signer` and parse the record.
@@ -760,7 +783,8 @@ class SignedEnvelope:
         signed by its own manufacturer); `RecordFormatError` if the payload is malformed.
         Whether the key is revoked is for the caller's key history to decide.
         """
-        matches = {key for key in keys if KeyId.of(key) == self.signer}
+        signer = self.signer
+        matches = {k for k in keys if k.name == signer.name and k.key_id == signer.key_hash}
         if len(matches) > 1:
             raise ValueError(
                 f"two different trusted keys share the reference {self.signer.format()}"
@@ -794,6 +818,8 @@ def _parse_envelope(data: bytes) -> SignedEnvelope:
     envelope: SignedEnvelope = _decode_object(
         SignedEnvelope, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
     )
+    # Canonical JSON of canonically encoded fields: formatting gives these bytes back.
+    object.__setattr__(envelope, "_canonical", data)
     return envelope
 
 
@@ -842,7 +868,8 @@ def check_signatures(envelopes: Sequence[SignedEnvelope], keys: Iterable[Verifie
     Nothing is raised or skipped: the results are remembered, so the `SignedEnvelope.open`
     of each envelope that follows (which makes every check itself, signature included)
     finds its answer ready. Worth calling before opening a batch: PyNaCl releases the
-    GIL, so the batch's Ed25519 checks run on every core.
+    GIL, so the batch's Ed25519 checks run on every core, while this thread parses the
+    payloads (remembered too; a malformed one is left for `open` to report).
     """
     by_id: dict[KeyId, list[bytes]] = {}
     for key in keys:
@@ -861,8 +888,12 @@ def check_signatures(envelopes: Sequence[SignedEnvelope], keys: Iterable[Verifie
             _signature_valid(public_key, payload, signature)
 
     chunks = [jobs[i : i + _BATCH_CHUNK] for i in range(0, len(jobs), _BATCH_CHUNK)]
-    for _ in _pool().map(run, chunks):
-        pass
+    futures = [_pool().submit(run, chunk) for chunk in chunks]
+    for envelope in envelopes:
+        with contextlib.suppress(RecordFormatError):
+            parse_record(envelope.payload)
+    for future in futures:
+        future.result()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

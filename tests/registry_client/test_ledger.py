@@ -374,14 +374,46 @@ def test_writer_refuses_to_extend_a_corrupt_right_edge(tmp_path: Path) -> None:
         assert ledger.size == 300
 
 
+def _blob_place(ledger: Ledger, sha: bytes) -> tuple[Path, int, int]:
+    """The pack file, offset and length of a stored blob, read from the index."""
+    with sqlite3.connect(f"file:{ledger.path / INDEX}?mode=ro", uri=True) as db:
+        pack, offset, length = db.execute(
+            "SELECT pack, offset, length FROM blobs WHERE sha256 = ?", (sha,)
+        ).fetchone()
+    return ledger.path / "blobs" / "pack" / str(pack), offset, length
+
+
 def test_flipped_blob_is_refused(grown: Ledger) -> None:
     sha = hashlib.sha256(template(10)).digest()
-    hexed = sha.hex()
-    flip(grown.path / "blobs/sha256" / hexed[:2] / hexed)
-    with pytest.raises(LedgerCorruptError, match="blob hashes to"):
+    pack, offset, length = _blob_place(grown, sha)
+    flip(pack, offset + length // 2)
+    with pytest.raises(LedgerCorruptError, match="blob hashes to") as caught:
         grown.blob(sha)
-    with pytest.raises(LedgerCorruptError, match=hexed):
+    assert caught.value.path == str(pack.relative_to(grown.path))
+    with pytest.raises(LedgerCorruptError, match=sha.hex()):
         audit(grown.path, LOG_KEY)
+
+
+def test_blobs_of_a_batch_share_one_pack_and_are_stored_once(ledger: Ledger) -> None:
+    shared, own = b"stored before" * 10, b"new" * 10
+    ledger.append([NewEntry(data=b"first", blobs=[shared])])
+    ledger.append([NewEntry(data=b"a", blobs=[shared, own]), NewEntry(data=b"b", blobs=[own])])
+    first, _, _ = _blob_place(ledger, hashlib.sha256(shared).digest())
+    second, offset, length = _blob_place(ledger, hashlib.sha256(own).digest())
+    assert first != second and (offset, length) == (0, len(own))
+    assert second.read_bytes() == own  # neither the earlier blob nor the repeat again
+    assert ledger.blob(hashlib.sha256(shared).digest()) == shared
+
+
+def test_truncated_pack_is_refused(grown: Ledger) -> None:
+    sha = hashlib.sha256(template(10)).digest()
+    pack, offset, _ = _blob_place(grown, sha)
+    pack.write_bytes(pack.read_bytes()[: offset + 1])
+    with pytest.raises(LedgerCorruptError, match="cut short"):
+        grown.blob(sha)
+    pack.unlink()
+    with pytest.raises(LedgerCorruptError, match="pack is missing"):
+        grown.blob(sha)
 
 
 def test_flipped_checkpoint_is_refused(grown: Ledger) -> None:
