@@ -12,6 +12,7 @@ from app import (
     __version__,
     cli_bundle,
     cli_certificate,
+    cli_commitment,
     cli_hologram,
     cli_identify,
     cli_registry,
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_certificate.register_commands(sub)
     cli_identify.register_commands(sub)
     cli_hologram.register_commands(sub)
+    cli_commitment.register_commands(sub)
     return parser
 
 

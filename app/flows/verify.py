@@ -3,8 +3,9 @@
 GTIN and serial (together the item, `ItemId`) come from the decoded GS1 code unless
 given; without a code both must be given. The registry's record is
 verified end to end (`registry_client.registry.verify_lookup`), its template decoded,
-and the live capture matched against it. Outcomes are values (`Outcome`); only bad
-input and failed security checks raise.
+and the live capture matched against it; for a record of the ``commitment`` scheme the
+capture is judged against the fuzzy commitment instead (`app.flows.commitment`).
+Outcomes are values (`Outcome`); only bad input and failed security checks raise.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import fingerprint
+from app.flows.commitment import SCHEME as COMMITMENT_SCHEME
+from app.flows.commitment import Judgement, judge
 from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
-from fingerprint.template import SCHEME, VERSION
 from registry_client.item import ItemId
 from registry_client.records import Signer, Verdict, VerificationEvent
 from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
@@ -47,6 +49,8 @@ class Verification:
     serial: str
     outcome: Outcome
     match: Match | None = None
+    judgement: Judgement | None = None
+    """For an item registered by commitment, instead of ``match``."""
     proven: VerifiedRecord | None = None
     reason: str | None = None
     """Why the outcome overrides the match (withdrawn item, GTIN mismatch), if it does."""
@@ -79,15 +83,26 @@ def verify(
         proven = registry.lookup(item)
     except NotRegisteredError as exc:
         return Verification(serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc))
-    result = fingerprint.match(Template.from_bytes(proven.template), probe)
-    outcome, reason = Outcome(result.decision.value), None
+    result, judgement = None, None
+    if proven.record.scheme == COMMITMENT_SCHEME:
+        judgement = judge(proven.template, probe)
+        decision = judgement.decision
+    else:
+        result = fingerprint.match(Template.from_bytes(proven.template), probe)
+        decision = result.decision
+    outcome, reason = Outcome(decision.value), None
     if proven.withdrawn:
         outcome, reason = Outcome.COUNTERFEIT, "the manufacturer has withdrawn this item"
     elif code is not None and code.gtin != proven.record.gtin:
         outcome = Outcome.COUNTERFEIT
         reason = f"the code says GTIN {code.gtin}, the record {proven.record.gtin}"
     verification = Verification(
-        serial=serial, outcome=outcome, match=result, proven=proven, reason=reason
+        serial=serial,
+        outcome=outcome,
+        match=result,
+        judgement=judgement,
+        proven=proven,
+        reason=reason,
     )
     if device is None:
         return verification
@@ -105,12 +120,15 @@ def _parse_code(code_text: str) -> fingerprint.gs1.Gs1 | None:
 
 
 def _event(verification: Verification, device: Signer, place: str | None) -> VerificationEvent:
-    assert verification.proven is not None and verification.match is not None
+    assert verification.proven is not None
     verdict = {
         Outcome.GENUINE: Verdict.GENUINE,
         Outcome.RETAKE: Verdict.RETAKE,
     }.get(verification.outcome, Verdict.COUNTERFEIT)
-    score = round(max(-_MAX_SCORE, min(_MAX_SCORE, verification.match.score)), 4)
+    if verification.match is not None:
+        score = round(max(-_MAX_SCORE, min(_MAX_SCORE, verification.match.score)), 4)
+    else:  # a commitment opens or not: +1, -1, 0 for a retake
+        score = {Outcome.GENUINE: 1.0, Outcome.RETAKE: 0.0}.get(verification.outcome, -1.0)
     return VerificationEvent(
         device=device.key_id,
         gtin=verification.proven.record.gtin,
@@ -119,6 +137,6 @@ def _event(verification: Verification, device: Signer, place: str | None) -> Ver
         time=datetime.now(UTC).replace(microsecond=0),
         verdict=verdict,
         score=score,
-        scheme=SCHEME,
-        scheme_version=VERSION,
+        scheme=verification.proven.record.scheme,
+        scheme_version=verification.proven.record.scheme_version,
     )

@@ -1,0 +1,132 @@
+"""``hallmark commit``: enrol, verify and evaluate items registered by fuzzy commitment.
+
+``commit enrol`` commits to an item from several captures and registers the commitment
+(scheme ``commitment``) signed by the manufacturer; ``commit verify`` is ``hallmark
+verify`` (which handles both schemes, so mixed ledgers work) with the commitment's
+details; ``commit eval`` prints FRR and FAR against the number of enrolment captures
+on a synthetic dataset (docs/commitment.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from app.cli_registry import _guarded, _registry, _registry_options
+from app.flows import keys
+from app.flows.commitment import enrol_commitment
+from app.flows.verify import verify
+from fingerprint.commitment import CommitmentParams
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add ``commit enrol``, ``commit verify`` and ``commit eval`` to ``subparsers``."""
+    commit = subparsers.add_parser(
+        "commit", help="items registered by fuzzy commitment: no template on the ledger"
+    )
+    sub = commit.add_subparsers(required=True, metavar="ACTION")
+
+    enrol = sub.add_parser("enrol", help="commit to an item from several captures, register it")
+    enrol.add_argument("images", type=Path, nargs="+", help="captures of one item (3-5 best)")
+    enrol.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
+    enrol.add_argument("--serial", help="default: the decoded code's")
+    enrol.add_argument("--gtin", help="default: the decoded code's")
+    _code_options(enrol)
+    _registry_options(enrol)
+    enrol.set_defaults(command=_enrol)
+
+    verify = sub.add_parser("verify", help="check an item, either scheme (exit 0/3/4/5/6)")
+    verify.add_argument("image", type=Path)
+    verify.add_argument("--serial", help="default: the serial in the decoded code")
+    verify.add_argument("--gtin", help="GTIN-14; default: the decoded code's")
+    verify.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
+    _registry_options(verify)
+    verify.set_defaults(command=_verify)
+
+    evaluate = sub.add_parser("eval", help="FRR and FAR on a synthetic dataset (manifest.csv)")
+    evaluate.add_argument("dataset", type=Path)
+    evaluate.add_argument(
+        "--enrol",
+        default="1,2,3,5",
+        help="enrolment capture counts to compare, comma-separated (default 1,2,3,5)",
+    )
+    evaluate.add_argument("--workers", type=int, default=2)
+    _code_options(evaluate)
+    evaluate.set_defaults(command=_eval)
+
+
+def _code_options(parser: argparse.ArgumentParser) -> None:
+    default = CommitmentParams()
+    parser.add_argument(
+        "--blocks", type=int, default=default.blocks, help=f"BCH blocks (default {default.blocks})"
+    )
+    parser.add_argument(
+        "--t", type=int, default=default.t, help=f"errors corrected per block (default {default.t})"
+    )
+
+
+def _params(args: argparse.Namespace) -> CommitmentParams:
+    return CommitmentParams(blocks=args.blocks, t=args.t)
+
+
+@_guarded
+def _enrol(args: argparse.Namespace) -> int:
+    signer = keys.load_signer(args.key)
+    params = _params(args)
+    with _registry(args) as registry:
+        done = enrol_commitment(
+            args.images,
+            signer=signer,
+            registry=registry,
+            serial=args.serial,
+            gtin=args.gtin,
+            params=params,
+        )
+    proven = done.proven
+    print(f"committed {proven.record.item} at leaf {proven.leaf_index}")
+    print(
+        f"commitment sha256 {done.template_sha256.hex()} ({proven.record.template_size} bytes; "
+        f"{params.code_bits} bits from {len(args.images)} captures, "
+        f"{params.blocks} × BCH t={params.t})"
+    )
+    return 0
+
+
+@_guarded
+def _verify(args: argparse.Namespace) -> int:
+    device = keys.load_signer(args.device_key) if args.device_key else None
+    with _registry(args) as registry:
+        result = verify(
+            args.image, registry=registry, serial=args.serial, gtin=args.gtin, device=device
+        )
+    item = result.proven.record.item if result.proven is not None else f"serial {result.serial}"
+    print(f"{result.outcome.value.upper()}: {item}")
+    if result.reason:
+        print(f"  {result.reason}")
+    if (judged := result.judgement) is not None:
+        opening = judged.opening
+        if opening is not None and opening.opened:
+            print(f"  commitment opened, {opening.corrected} bits corrected")
+        elif opening is not None:
+            print("  commitment not opened: the surface code is too far from the enrolled one")
+        for issue in judged.issues:
+            print(f"  retake: {issue}")
+    elif result.match is not None:
+        print(f"  template scheme, match score {result.match.score:+.2f}")
+    if result.event_leaf is not None:
+        print(f"  event logged at leaf {result.event_leaf}")
+    return result.outcome.exit_code
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from app.flows.commitment_eval import evaluate, table
+
+    try:
+        counts = tuple(int(n) for n in args.enrol.split(","))
+    except ValueError as exc:
+        raise ValueError(f"--enrol wants counts like 1,2,3,5, got {args.enrol!r}") from exc
+    if not (args.dataset / "manifest.csv").is_file():
+        raise ValueError(f"{args.dataset} has no manifest.csv (make one with `hallmark synth`)")
+    print(table(evaluate(args.dataset, counts, _params(args), workers=args.workers)))
+    return 0
