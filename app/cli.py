@@ -130,11 +130,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from PySide6.QtCore import QThreadPool
-
-    from app.selftest import warm_up
-
-    QThreadPool.globalInstance().start(warm_up)  # compiles the kernels on first start
     if args.screenshot:
         from app.ui import screenshot
 

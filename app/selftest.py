@@ -12,19 +12,16 @@ Run after installing and by ``packaging/ci.sh`` on the frozen bundle. It raises
   for another item printed with the same serial.
 
 Its first run compiles the kernels into Numba's on-disk cache, so it doubles as the
-warm-up (:func:`warm_up`); the report says whether each kernel was loaded from the
-cache or compiled, and where the cache is.
+warm-up (the main window runs it in the thread pool at start); the report says whether
+each kernel was loaded from the cache or compiled, and where the cache is.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "resources" / "sample"
 """The sample captures: ``resources/`` beside the ``app`` package (also in the bundle)."""
@@ -145,15 +142,6 @@ def run(sample_dir: Path = SAMPLE_DIR) -> SelfTestReport:
         counterfeit_score=copy.score,
         seconds=time.perf_counter() - start,
     )
-
-
-def warm_up() -> None:
-    """Compile (or load from the cache) every kernel by running the self-test; for the
-    desktop app's start, off the UI thread: a failure is logged, not raised."""
-    try:
-        run()
-    except (SelfTestError, OSError, ValueError):
-        log.exception("self-test failed: fingerprinting will be slow or wrong")
 
 
 def describe(report: SelfTestReport) -> str:
