@@ -32,6 +32,7 @@ from registry_client.client import (
     read_policy,
 )
 from registry_client.errors import RegistryError, VerificationError
+from registry_client.item import ItemId
 from registry_client.note import SignerKey
 from registry_client.registry import Registry
 
@@ -54,6 +55,22 @@ def register_commands(subparsers: Any) -> None:
     show = key_sub.add_parser("show", help="list the keys in a folder")
     show.add_argument("--dir", type=Path, help="key folder (default: user data dir/keys)")
     show.set_defaults(command=_keys_show)
+    revoke_key = key_sub.add_parser("revoke", help="log that a key is revoked (signed by it)")
+    revoke_key.add_argument("--key", type=Path, required=True, help="the key's .skey file")
+    _registry_options(revoke_key)
+    revoke_key.set_defaults(command=_keys_revoke)
+    rotate = key_sub.add_parser("rotate", help="log that a new key replaces an old one")
+    rotate.add_argument("--key", type=Path, required=True, help="the old key's .skey file")
+    rotate.add_argument("--new", type=Path, required=True, help="the new key's .vkey file")
+    _registry_options(rotate)
+    rotate.set_defaults(command=_keys_rotate)
+
+    withdraw = subparsers.add_parser("revoke", help="withdraw an item you registered")
+    withdraw.add_argument("item", help="(01)GTIN(21)SERIAL, quoted for the shell")
+    withdraw.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
+    withdraw.add_argument("--reason", required=True, help="why, e.g. stolen, recalled")
+    _registry_options(withdraw)
+    withdraw.set_defaults(command=_revoke)
 
     reg_cmd = subparsers.add_parser("registry", help="create or serve a ledger folder")
     reg_sub = reg_cmd.add_subparsers(required=True, metavar="ACTION")
@@ -65,6 +82,11 @@ def register_commands(subparsers: Any) -> None:
     serve.add_argument("--dir", type=Path, required=True)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--witness",
+        metavar="NAME",
+        help="also cosign checkpoints as witness NAME (key made in the folder if absent)",
+    )
     _trust_options(serve)
     serve.set_defaults(command=_registry_serve)
 
@@ -163,12 +185,16 @@ def _create(directory: Path, trust: list[Path]) -> SignerKey:
 
 @_guarded
 def _registry_serve(args: argparse.Namespace) -> int:
-    from registry_server.serve import serve
+    from registry_server.serve import WITNESS_SKEY, serve
 
     if not is_ledger(args.dir):
         _create(args.dir, args.trust)
     elif args.trust:
         raise ValueError(f"{args.dir} exists: edit its policy file to trust more keys")
+
+    if args.witness is not None:
+        witness = keys.witness_key(args.dir / WITNESS_SKEY, args.witness)
+        print(f"witness key: {witness.format()}", flush=True)
 
     def started(url: str, log_key: str) -> None:
         print(f"serving {args.dir} at {url}\nlog key: {log_key}", flush=True)
@@ -231,6 +257,39 @@ def _verify(args: argparse.Namespace) -> int:
     elif result.event_leaf is not None:
         print(f"  event logged at leaf {result.event_leaf}")
     return result.outcome.exit_code
+
+
+@_guarded
+def _keys_revoke(args: argparse.Namespace) -> int:
+    signer = keys.load_signer(args.key)
+    with _registry(args) as registry:
+        leaf = keys.revoke_key(registry, signer)
+    print(f"revoked {signer.key_id.format()}: {_logged(leaf)}")
+    return 0
+
+
+@_guarded
+def _keys_rotate(args: argparse.Namespace) -> int:
+    old, new = keys.load_signer(args.key), keys.read_vkey(args.new)
+    with _registry(args) as registry:
+        leaf = keys.rotate_key(registry, old, new)
+    print(f"{new.reference} replaces {old.key_id.format()}: {_logged(leaf)}")
+    print("  add the new key to the policies that should trust it")
+    return 0
+
+
+@_guarded
+def _revoke(args: argparse.Namespace) -> int:
+    signer = keys.load_signer(args.key)
+    item = ItemId.parse(args.item)
+    with _registry(args) as registry:
+        leaf = keys.withdraw_item(registry, signer, item, args.reason)
+    print(f"withdrew {item}: {_logged(leaf)}")
+    return 0
+
+
+def _logged(leaf: int | None) -> str:
+    return "queued offline; `sync` will send it" if leaf is None else f"logged at leaf {leaf}"
 
 
 @_guarded

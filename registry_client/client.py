@@ -48,7 +48,11 @@ from registry_client.policy import Log, TrustPolicy
 from registry_client.records import (
     MAX_ENVELOPE_SIZE,
     MAX_TEMPLATE_SIZE,
+    KeyAction,
+    KeyEvent,
     ProductRecord,
+    Record,
+    Revocation,
     SignedEnvelope,
     VerificationEvent,
     check_signatures,
@@ -62,6 +66,7 @@ from registry_client.registry import (
     NotRegisteredError,
     Registry,
     VerifiedRecord,
+    check_not_revoked,
     check_product,
     entry_keys,
     verify_lookup,
@@ -233,17 +238,47 @@ class EmbeddedRegistry:
         return out
 
     def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
-        """The ledger entry for a verification event about a registered item.
+        """The ledger entry for an event: see `Registry.append_event` for the kinds.
 
-        Device keys are not in the trust policy, so the signature cannot be checked
-        here; the event is logged as the device's claim.
+        A `VerificationEvent` must be about a registered item; device keys are not in
+        the trust policy, so its signature cannot be checked here and it is logged as
+        the device's claim. A `Revocation` must be signed by a policy manufacturer key
+        that is not revoked and that signed the item's product record. A `KeyEvent`
+        must be signed as its `signer` says by a policy manufacturer key (a key revokes
+        or registers itself; a rotation is signed by the key it replaces, which must
+        not be revoked). Raises `RecordFormatError`, `NotRegisteredError`,
+        `SignatureError` or `RevokedKeyError`.
         """
         event = parse_record(envelope.payload)
-        if not isinstance(event, VerificationEvent) or envelope.signer != event.device:
-            raise RecordFormatError(f"got a {event.TYPE} record, want a device-signed event")
-        if not self._ledger.find(ITEM, event.item.format()):
-            raise NotRegisteredError(event.item, source=str(self._ledger.path))
+        if isinstance(event, VerificationEvent):
+            if envelope.signer != event.device:
+                raise RecordFormatError("a verification event must be signed by its device")
+            self._product_of(event.item)
+        elif isinstance(event, Revocation | KeyEvent):
+            opened = envelope.open(self._policy.manufacturers)
+            signer = opened.signer.format()
+            key_events = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]
+            if not (isinstance(opened, KeyEvent) and opened.action is KeyAction.REVOKE):
+                check_not_revoked(opened.signer, self._policy, key_events)
+            if isinstance(opened, Revocation):
+                product = self._product_of(opened.item)
+                if product.manufacturer != opened.manufacturer:
+                    raise SignatureError(
+                        f"only {product.manufacturer.format()}, which registered {opened.item}, "
+                        f"may withdraw it; got {signer}",
+                        key=signer,
+                    )
+        else:
+            raise RecordFormatError(f"got a {event.TYPE} record, want an event")
         return NewEntry(data=envelope.format(), keys=entry_keys(event))
+
+    def _product_of(self, item: ItemId) -> ProductRecord:
+        """The first product record logged for ``item``; `NotRegisteredError` if none."""
+        for index in self._ledger.find(ITEM, item.format()):
+            record = parse_record(SignedEnvelope.parse(self._ledger.entry(index)).payload)
+            if isinstance(record, ProductRecord):
+                return record
+        raise NotRegisteredError(item, source=str(self._ledger.path))
 
     def append(self, entries: Sequence[NewEntry]) -> range:
         """Append admitted entries as one batch under one checkpoint; their leaf indexes."""
@@ -350,7 +385,7 @@ class HttpRegistry:
     def append_event(self, envelope: SignedEnvelope) -> int | None:
         data = envelope.format()
         try:
-            return _leaf_index(self._post("/events", {"envelope": _b64(data)}), self._url)
+            return _leaf_index(self._post(_event_route(data), {"envelope": _b64(data)}), self._url)
         except _Unreachable:
             self._queue.push(data)
             return None
@@ -359,7 +394,7 @@ class HttpRegistry:
         sent = 0
         for data in self._queue.pending():
             try:
-                self._post("/events", {"envelope": _b64(data)})
+                self._post(_event_route(data), {"envelope": _b64(data)})
             except _Unreachable:
                 break
             self._queue.drop(1)
@@ -572,6 +607,23 @@ def open_registry(target: str, policy: TrustPolicy | None, state_dir: Path) -> R
             raise ValueError(f"{target}: checking a bundle needs a trust policy (--policy FILE)")
         return BundleRegistry(open_bundle(path, policy), Outbox(state_dir / "outbox"))
     raise FileNotFoundError(f"registry {target!r} is not a URL, a ledger folder or a file")
+
+
+EVENT_ROUTES: dict[type[Record], str] = {
+    VerificationEvent: "/events",
+    Revocation: "/revocations",
+    KeyEvent: "/key-events",
+}
+"""The server route that logs each kind of event."""
+
+
+def _event_route(envelope: bytes) -> str:
+    """The route for the event in ``envelope``; `RecordFormatError` for other records."""
+    record = parse_record(SignedEnvelope.parse(envelope).payload)
+    route = EVENT_ROUTES.get(type(record))
+    if route is None:
+        raise RecordFormatError(f"got a {record.TYPE} record, want an event")
+    return route
 
 
 def _b64(data: bytes) -> str:

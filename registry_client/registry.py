@@ -164,7 +164,13 @@ class Registry(Protocol):
         ...
 
     def append_event(self, envelope: SignedEnvelope) -> int | None:
-        """Log a device-signed `VerificationEvent`; its leaf index, or ``None`` if queued."""
+        """Log an event; its leaf index, or ``None`` if queued to send later.
+
+        Events are a device-signed `VerificationEvent` about a registered item, a
+        manufacturer's `Revocation` of an item it registered, and a manufacturer's
+        `KeyEvent` (register, rotate or revoke its key). Raises `NotRegisteredError`,
+        `SignatureError`, `RevokedKeyError`, `RecordFormatError`, `RegistryUnavailable`.
+        """
         ...
 
     def sync(self) -> int:
@@ -200,7 +206,7 @@ def check_product(
     record = envelope.open(policy.manufacturers)
     if not isinstance(record, ProductRecord):
         raise RecordFormatError(f"got a {record.TYPE} record, want {ProductRecord.TYPE}")
-    _check_not_revoked(record.manufacturer, policy, key_events)
+    check_not_revoked(record.manufacturer, policy, key_events)
     _check_template(record, template)
     return record
 
@@ -255,7 +261,7 @@ def verify_lookup(
         for i in log.find(KEY, record.manufacturer.format())
         if 0 <= i < size
     ]
-    _check_not_revoked(record.manufacturer, policy, key_events)
+    check_not_revoked(record.manufacturer, policy, key_events)
     try:
         template = log.blob(record.template_sha256)
     except LookupError as exc:  # a source that lost the blob cannot vouch for the item
@@ -310,7 +316,7 @@ def _open_quietly(data: bytes, policy: TrustPolicy) -> Record | None:
         return None
 
 
-def _check_not_revoked(key: KeyId, policy: TrustPolicy, key_events: Sequence[bytes]) -> None:
+def check_not_revoked(key: KeyId, policy: TrustPolicy, key_events: Sequence[bytes]) -> None:
     """Raise `RevokedKeyError` if a key event signed by ``key`` itself revokes it.
 
     Fail closed: a revoked key's records are refused whenever they were logged, since

@@ -55,6 +55,8 @@ def create_app(
             Route("/keys/{key:path}", routes.key_events),
             Route("/records", routes.records, methods=["POST"]),
             Route("/events", routes.events, methods=["POST"]),
+            Route("/revocations", routes.revocations, methods=["POST"]),
+            Route("/key-events", routes.key_event, methods=["POST"]),
             Route("/witness/add-checkpoint", routes.add_checkpoint, methods=["POST"]),
             Route("/healthz", routes.healthz),
         ],

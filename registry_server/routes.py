@@ -12,6 +12,9 @@
                           403 untrusted or revoked key, 400 malformed (with the
                           reason), 409 duplicate item, 413 too large
 ``POST /events``          ``{"envelope": b64}`` of a device-signed VerificationEvent
+``POST /revocations``     the same for a manufacturer's Revocation of its item
+``POST /key-events``      the same for a manufacturer's KeyEvent (register, rotate,
+                          revoke); all three: 201, or 400/403/404 with the reason
 ``POST /witness/add-checkpoint``  tlog-witness cosigning (when a witness key is set)
 ``GET /healthz``          ``{"status": "ok", "size": N}``
 ========================  =====================================================
@@ -33,10 +36,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from registry_client.client import MAX_LOOKUP_LEAVES, EmbeddedRegistry
-from registry_client.errors import RecordFormatError, RegistryError, SignatureError
+from registry_client.errors import (
+    RecordFormatError,
+    RegistryError,
+    RevokedKeyError,
+    SignatureError,
+)
 from registry_client.item import ItemId
 from registry_client.ledger import LedgerCorruptError
-from registry_client.records import SignedEnvelope
+from registry_client.records import (
+    KeyEvent,
+    ProductRecord,
+    Record,
+    Revocation,
+    SignedEnvelope,
+    VerificationEvent,
+    parse_record,
+)
 from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
 from registry_server.witness import SizeConflict, Witness
@@ -122,24 +138,37 @@ async def records(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    return await _append(request, with_template=False)
+    return await _append(request, with_template=False, kind=VerificationEvent)
 
 
-async def _append(request: Request, *, with_template: bool) -> Response:
+async def revocations(request: Request) -> Response:
+    return await _append(request, with_template=False, kind=Revocation)
+
+
+async def key_event(request: Request) -> Response:
+    return await _append(request, with_template=False, kind=KeyEvent)
+
+
+async def _append(
+    request: Request, *, with_template: bool, kind: type[Record] = ProductRecord
+) -> Response:
     try:
         fields = _json_fields(await _body(request), with_template)
         envelope = SignedEnvelope.parse(fields["envelope"])
+        record = parse_record(envelope.payload)
     except BodyTooLarge as exc:
         return _error(413, str(exc))
     except RecordFormatError as exc:
         return _error(400, str(exc))
+    if not isinstance(record, kind):
+        return _error(400, f"got a {record.TYPE} record, this route takes {kind.TYPE}")
     sequencer: Sequencer = request.app.state.sequencer
     future = sequencer.submit(envelope, fields.get("template") if with_template else None)
     try:
         leaf = await asyncio.wrap_future(future)
     except DuplicateItemError as exc:
         return _error(409, str(exc), item=exc.item.format(), leaf_index=exc.leaf_index)
-    except SignatureError as exc:  # untrusted signer or revoked key (a VerificationError)
+    except (SignatureError, RevokedKeyError) as exc:  # untrusted signer or revoked key
         return _error(403, str(exc))
     except NotRegisteredError as exc:
         return _error(404, str(exc))

@@ -1,4 +1,4 @@
-"""Manufacturer and device keys on disk, and the default local registry.
+"""Manufacturer and device keys on disk, their key events, and the default local registry.
 
 A key named NAME is two files in a key folder: ``NAME.skey`` (the C2SP signed-note
 private key, mode 0600) and ``NAME.vkey`` (its public vkey, to give to registries and
@@ -15,15 +15,18 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 
 from registry_client.client import POLICY, create_ledger, is_ledger, read_policy
 from registry_client.errors import RecordFormatError
-from registry_client.note import SignerKey, VerifierKey, check_key_name
+from registry_client.item import ItemId
+from registry_client.note import KeyType, SignerKey, VerifierKey, check_key_name
 from registry_client.policy import TrustPolicy
-from registry_client.records import Signer
+from registry_client.records import KeyAction, KeyEvent, Revocation, Signer
+from registry_client.registry import Registry
 
 APP = "hallmark"
 SKEY_SUFFIX = ".skey"
@@ -110,6 +113,69 @@ def load_signer(path: Path) -> Signer:
         return Signer.from_skey(path.read_text(encoding="utf-8").strip())
     except (RecordFormatError, ValueError, UnicodeDecodeError) as exc:
         raise KeyFileError(f"{path}: not a private key file ({exc})") from exc
+
+
+def revoke_key(registry: Registry, signer: Signer, *, now: datetime | None = None) -> int | None:
+    """Log that ``signer``'s key is revoked, signed by that key; the leaf (None: queued).
+
+    Verifiers then refuse every record the key signed, whenever it was logged.
+    """
+    event = KeyEvent(action=KeyAction.REVOKE, key=signer.verifier, previous=None, time=_now(now))
+    return registry.append_event(signer.sign(event))
+
+
+def rotate_key(
+    registry: Registry, old: Signer, new: VerifierKey, *, now: datetime | None = None
+) -> int | None:
+    """Log that key ``new`` replaces ``old``, signed by ``old``; the leaf (None: queued).
+
+    The log records the succession; verifiers and the registry trust ``new`` once their
+    policy lists it.
+    """
+    event = KeyEvent(action=KeyAction.ROTATE, key=new, previous=old.key_id, time=_now(now))
+    return registry.append_event(old.sign(event))
+
+
+def withdraw_item(
+    registry: Registry, signer: Signer, item: ItemId, reason: str, *, now: datetime | None = None
+) -> int | None:
+    """Log the manufacturer's withdrawal of ``item``; the leaf (None: queued).
+
+    Verifiers then call the item counterfeit whatever its fingerprint says.
+    """
+    revocation = Revocation(
+        gtin=item.gtin,
+        serial=item.serial,
+        reason=reason,
+        manufacturer=signer.key_id,
+        time=_now(now),
+    )
+    return registry.append_event(signer.sign(revocation))
+
+
+def witness_key(path: Path, name: str) -> VerifierKey:
+    """The cosignature/v1 witness key in ``path``, made as ``name`` (0600) if absent."""
+    if path.exists():
+        try:
+            key = SignerKey.parse(path.read_text(encoding="utf-8").strip())
+        except (RecordFormatError, UnicodeDecodeError) as exc:
+            raise KeyFileError(f"{path}: not a private key file ({exc})") from exc
+        if key.name != name:
+            raise KeyFileError(f"{path} holds witness {key.name!r}, not {name!r}")
+        return key.verifier
+    try:
+        check_key_name(name)
+    except ValueError as exc:
+        raise KeyFileError(str(exc)) from exc
+    key = SignerKey.generate(name, key_type=KeyType.COSIGNATURE_V1)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key.format() + "\n")
+    return key.verifier
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).replace(microsecond=0)
 
 
 def default_registry(ledger: Path, key_dir: Path) -> TrustPolicy:

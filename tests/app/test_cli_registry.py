@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from app.cli import main
+from app.flows import keys
 from fingerprint.gs1 import parse
 from fingerprint.synth import Material, Tier, capture, copied_serial, make_item
+from registry_client.note import KeyType
 
 Run = Callable[..., int]
 
@@ -78,6 +80,18 @@ def test_keys_enrol_verify_and_audit(
     assert _main("verify", images["second"], "--registry", ledger, "--serial", "SN9") == 5
     assert _main("log", "verify", ledger) == 0
 
+    first_gtin = parse(make_item(np.random.default_rng(0), Material.PAPER, 1).gs1).gtin
+    assert _main("revoke", f"(01){first_gtin}(21){FIRST}", "--key", skey, "--reason", "stolen",
+                 "--registry", ledger) == 0  # fmt: skip
+    assert "withdrew" in capsys.readouterr().out
+    assert _main("verify", images["first-again"], "--registry", ledger) == 3  # withdrawn
+    assert _main("revoke", "SN1", "--key", skey, "--reason", "x", "--registry", ledger) == 2
+    assert _main("keys", "new", "acme.next", "--dir", keys) == 0
+    assert _main("keys", "rotate", "--key", skey, "--new", keys / "acme.next.vkey",
+                 "--registry", ledger) == 0  # fmt: skip
+    assert _main("keys", "revoke", "--key", skey, "--registry", ledger) == 0
+    assert _main("verify", images["second"], "--registry", ledger) == 6  # key revoked
+
     tile = ledger / "tile" / "0" / "000.p" / "2"
     data = bytearray(tile.read_bytes())
     data[7] ^= 1
@@ -97,3 +111,13 @@ def test_bad_input_fails_cleanly(home: Path, images: dict[str, Path]) -> None:
     assert _main("verify", images["first"], "--registry", home / "missing") == 2
     assert _main("verify", images["first"], "--registry", "http://127.0.0.1:9") == 2
     assert _main("enrol", images["first"], "--serial", "S", "--key", home / "nokey") == 2
+
+
+def test_witness_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "witness.skey"
+    key = keys.witness_key(path, "witness.example")
+    assert key.key_type is KeyType.COSIGNATURE_V1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert keys.witness_key(path, "witness.example") == key
+    with pytest.raises(keys.KeyFileError, match="holds witness"):
+        keys.witness_key(path, "another.example")

@@ -8,10 +8,24 @@ from pathlib import Path
 import httpx
 import pytest
 from live_server import Live, start
-from registry_samples import OTHER_GTIN, event, item, ledger, manufacturer, product
+from registry_samples import (
+    OTHER_GTIN,
+    event,
+    item,
+    key_revocation,
+    ledger,
+    manufacturer,
+    product,
+    withdrawal,
+)
 
 from registry_client.client import HttpRegistry, read_policy
-from registry_client.errors import RecordFormatError, RegistryUnavailable, SignatureError
+from registry_client.errors import (
+    RecordFormatError,
+    RegistryUnavailable,
+    RevokedKeyError,
+    SignatureError,
+)
 from registry_client.merkle import leaf_hash, verify_inclusion
 from registry_client.registry import DuplicateItemError, NotRegisteredError
 from registry_server.app import Limits
@@ -106,3 +120,23 @@ def test_events_queue_offline_and_sync_later(live: Live, tmp_path: Path) -> None
     assert registry.sync() == 0
     assert [e.device for e in registry.lookup(item("INT-EV")).events] == [device.key_id]
     registry.close()
+
+
+def test_withdrawal_and_key_revocation_over_http(tmp_path: Path) -> None:
+    maker = manufacturer()
+    ledger(tmp_path / "ledger", maker)
+    server = start(tmp_path / "ledger")
+    try:
+        policy = read_policy(tmp_path / "ledger" / "policy")
+        registry = HttpRegistry(server.url, policy, tmp_path / "state")
+        registry.register(*product(maker, "W-1"))
+        assert registry.append_event(withdrawal(maker, "W-1")) is not None
+        assert registry.lookup(item("W-1")).withdrawn
+        with pytest.raises(SignatureError, match="403"):
+            registry.append_event(withdrawal(manufacturer("rogue"), "W-1"))
+        assert registry.append_event(key_revocation(maker)) is not None
+        with pytest.raises(RevokedKeyError):
+            registry.lookup(item("W-1"))
+        registry.close()
+    finally:
+        server.stop()

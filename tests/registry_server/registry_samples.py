@@ -15,8 +15,11 @@ from registry_client.item import ItemId
 from registry_client.note import KeyType, SignerKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
+    KeyAction,
+    KeyEvent,
     ProductRecord,
     Region,
+    Revocation,
     SignedEnvelope,
     Signer,
     Verdict,
@@ -79,6 +82,19 @@ def event(device: Signer, serial: str) -> SignedEnvelope:
             scheme_version=1,
         )
     )
+
+
+def withdrawal(signer: Signer, serial: str, gtin: str = GTIN) -> SignedEnvelope:
+    """``signer``'s revocation of item ``serial`` of ``gtin``."""
+    return signer.sign(
+        Revocation(gtin=gtin, serial=serial, reason="stolen", manufacturer=signer.key_id, time=TIME)
+    )
+
+
+def key_revocation(signer: Signer) -> SignedEnvelope:
+    """``signer`` revoking its own key."""
+    event = KeyEvent(action=KeyAction.REVOKE, key=signer.verifier, previous=None, time=TIME)
+    return signer.sign(event)
 
 
 def ledger(path: Path, *trusted: Signer, log_key: SignerKey = LOG_KEY) -> TrustPolicy:

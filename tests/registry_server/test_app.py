@@ -8,7 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
-from registry_samples import OTHER_GTIN, Served, event, item, ledger, manufacturer, product
+from registry_samples import (
+    OTHER_GTIN,
+    Served,
+    event,
+    item,
+    key_revocation,
+    ledger,
+    manufacturer,
+    product,
+    withdrawal,
+)
 from starlette.testclient import TestClient
 
 from registry_client.client import EmbeddedRegistry
@@ -93,6 +103,56 @@ def test_event_for_a_registered_serial_is_logged(served: Served) -> None:
     assert served.client.post("/events", json={"envelope": envelope}).status_code == 201
     unknown = base64.b64encode(event(device, "NOPE").format()).decode()
     assert served.client.post("/events", json={"envelope": unknown}).status_code == 404
+
+
+def _post(served: Served, route: str, envelope: SignedEnvelope) -> tuple[int, str]:
+    answer = served.client.post(
+        route, json={"envelope": base64.b64encode(envelope.format()).decode()}
+    )
+    return answer.status_code, answer.json().get("error", "")
+
+
+def test_the_manufacturer_withdraws_its_own_item(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    assert _post(served, "/revocations", withdrawal(served.maker, "SN1"))[0] == 201
+    assert served.registry.lookup(item("SN1")).withdrawn
+    status, reason = _post(served, "/revocations", withdrawal(served.maker, "NOPE"))
+    assert status == 404 and "not registered" in reason
+
+
+def test_a_revocation_by_another_manufacturer_is_403(tmp_path: Path) -> None:
+    maker, rival = manufacturer(), manufacturer("rival")
+    ledger(tmp_path / "ledger", maker, rival)
+    registry = EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state")
+    with TestClient(create_app(registry)) as client:
+        served = Served(client=client, registry=registry, maker=maker, folder=tmp_path)
+        client.post("/records", json=_body(*product(maker, "SN1")))
+        status, reason = _post(served, "/revocations", withdrawal(rival, "SN1"))
+        assert status == 403 and "may withdraw it" in reason
+        status, _ = _post(served, "/revocations", withdrawal(manufacturer("rogue"), "SN1"))
+        assert status == 403
+    registry.close()
+
+
+def test_a_revoked_key_can_register_nothing_more(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    assert _post(served, "/key-events", key_revocation(served.maker))[0] == 201
+    answer = served.client.post("/records", json=_body(*product(served.maker, "SN2")))
+    assert answer.status_code == 403 and "revoked" in answer.json()["error"]
+    status, reason = _post(served, "/revocations", withdrawal(served.maker, "SN1"))
+    assert status == 403 and "revoked" in reason
+
+
+def test_each_event_route_takes_its_own_kind(served: Served) -> None:
+    served.client.post("/records", json=_body(*product(served.maker, "SN1")))
+    for route, envelope in (
+        ("/events", withdrawal(served.maker, "SN1")),
+        ("/revocations", key_revocation(served.maker)),
+        ("/key-events", event(manufacturer("device"), "SN1")),
+        ("/key-events", product(served.maker, "SN2")[0]),
+    ):
+        status, reason = _post(served, route, envelope)
+        assert status == 400 and "this route takes" in reason, route
 
 
 def test_cache_headers_follow_tlog_tiles(served: Served) -> None:
