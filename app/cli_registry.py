@@ -142,6 +142,14 @@ def _trust_options(parser: argparse.ArgumentParser) -> None:
         metavar="VKEY",
         help="a manufacturer .vkey file the registry accepts (repeatable)",
     )
+    parser.add_argument(
+        "--device",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a scanner .vkey file; if given, only these may log verifications (repeatable)",
+    )
 
 
 def _registry_options(parser: argparse.ArgumentParser) -> None:
@@ -170,16 +178,18 @@ def _keys_show(args: argparse.Namespace) -> int:
 
 @_guarded
 def _registry_init(args: argparse.Namespace) -> int:
-    signer = _create(args.dir, args.trust)
+    signer = _create(args.dir, args.trust, args.device)
     print(f"ledger {args.dir}: log key {signer.verifier.format()}")
     return 0
 
 
-def _create(directory: Path, trust: list[Path]) -> SignerKey:
+def _create(directory: Path, trust: list[Path], devices: list[Path]) -> SignerKey:
     if directory.exists() and any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty")
     signer = SignerKey.generate(f"hallmark.registry/{directory.resolve().name}")
-    create_ledger(directory, signer, [keys.read_vkey(p) for p in trust])
+    create_ledger(
+        directory, signer, [keys.read_vkey(p) for p in trust], [keys.read_vkey(p) for p in devices]
+    )
     return signer
 
 
@@ -188,8 +198,8 @@ def _registry_serve(args: argparse.Namespace) -> int:
     from registry_server.serve import WITNESS_SKEY, serve
 
     if not is_ledger(args.dir):
-        _create(args.dir, args.trust)
-    elif args.trust:
+        _create(args.dir, args.trust, args.device)
+    elif args.trust or args.device:
         raise ValueError(f"{args.dir} exists: edit its policy file to trust more keys")
 
     if args.witness is not None:

@@ -108,9 +108,14 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 def create_ledger(
-    path: Path, signer: SignerKey, manufacturers: Sequence[VerifierKey] = ()
+    path: Path,
+    signer: SignerKey,
+    manufacturers: Sequence[VerifierKey] = (),
+    devices: Sequence[VerifierKey] = (),
 ) -> TrustPolicy:
     """A new ledger folder signed by ``signer``, accepting ``manufacturers``; its policy.
+
+    With ``devices``, only those scanners may log verification events.
 
     The folder must be absent or empty. The policy trusts the log with no witness
     quorum (tlog-policy ``quorum none``): add witnesses to a verifier's own copy.
@@ -122,6 +127,7 @@ def create_ledger(
         groups=(),
         quorum="none",
         manufacturers=tuple(manufacturers),
+        devices=tuple(devices),
     )
     skey = path / LOG_SKEY
     skey.touch(mode=0o600)
@@ -240,8 +246,8 @@ class EmbeddedRegistry:
     def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
         """The ledger entry for an event: see `Registry.append_event` for the kinds.
 
-        A `VerificationEvent` must be about a registered item; device keys are not in
-        the trust policy, so its signature cannot be checked here and it is logged as
+        A `VerificationEvent` must be about a registered item; when the policy lists
+        devices it must be signed by one of them, otherwise it is logged unchecked, as
         the device's claim. A `Revocation` must be signed by a policy manufacturer key
         that is not revoked and that signed the item's product record. A `KeyEvent`
         must be signed as its `signer` says by a policy manufacturer key (a key revokes
@@ -253,6 +259,8 @@ class EmbeddedRegistry:
         if isinstance(event, VerificationEvent):
             if envelope.signer != event.device:
                 raise RecordFormatError("a verification event must be signed by its device")
+            if self._policy.devices:  # then only the listed devices may log scans
+                envelope.open(self._policy.devices)
             self._product_of(event.item)
         elif isinstance(event, Revocation | KeyEvent):
             opened = envelope.open(self._policy.manufacturers)

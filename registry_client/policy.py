@@ -1,12 +1,13 @@
-"""The verifier's trust policy: which logs, witnesses and manufacturers it believes.
+"""The verifier's trust policy: which logs, witnesses, manufacturers and devices it believes.
 
-The file follows C2SP tlog-policy, plus one Hallmark line type::
+The file follows C2SP tlog-policy, plus two Hallmark line types::
 
     log <vkey> [<url>]                    a trusted log (Ed25519, key name = origin)
     witness <name> <vkey> [<url>]         a witness (cosignature/v1 key, type 0x04)
     group <name> all|any|<k> <name>...    k of these witnesses or groups
     quorum <name>|none                    exactly once: what must cosign a checkpoint
     manufacturer <vkey>                   Hallmark: a trusted record-signing key
+    device <vkey>                         Hallmark: a trusted scanner (signs verifications)
 
 Items are separated by spaces or tabs; blank lines and lines starting with ``#`` are
 ignored; a group or the quorum may only name witnesses and groups defined on earlier
@@ -91,11 +92,11 @@ class Group:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrustPolicy:
-    """Logs, witnesses, groups, a quorum and trusted manufacturer keys, all checked.
+    """Logs, witnesses, groups, a quorum, trusted manufacturer and device keys, all checked.
 
     Groups may name witnesses and earlier groups; the quorum names a witness, a group
-    or `NONE`. No public key appears twice among logs, witnesses or manufacturers, and no
-    two manufacturer keys share a ``name+hash`` reference.
+    or `NONE`. No public key appears twice among logs, witnesses, manufacturers or
+    devices, and no two manufacturer (or device) keys share a ``name+hash`` reference.
     """
 
     logs: tuple[Log, ...]
@@ -103,6 +104,7 @@ class TrustPolicy:
     groups: tuple[Group, ...]
     quorum: str
     manufacturers: tuple[VerifierKey, ...] = ()
+    devices: tuple[VerifierKey, ...] = ()
 
     def __post_init__(self) -> None:
         builder = _Builder()
@@ -115,6 +117,8 @@ class TrustPolicy:
         builder.set_quorum(self.quorum)
         for key in self.manufacturers:
             builder.add_manufacturer(key)
+        for key in self.devices:
+            builder.add_device(key)
 
     @classmethod
     def parse(cls, text: str | bytes) -> TrustPolicy:
@@ -142,6 +146,7 @@ class TrustPolicy:
             groups=tuple(builder.groups),
             quorum=builder.quorum,
             manufacturers=tuple(builder.manufacturers),
+            devices=tuple(builder.devices),
         )
 
     def format(self) -> str:
@@ -152,6 +157,7 @@ class TrustPolicy:
             *(group.format() for group in self.groups),
             f"quorum {self.quorum}",
             *(f"manufacturer {key.format()}" for key in self.manufacturers),
+            *(f"device {key.format()}" for key in self.devices),
         ]
         return "".join(line + "\n" for line in lines)
 
@@ -184,7 +190,16 @@ class TrustPolicy:
 class _Builder:
     """Checks entries one at a time, in definition order (tlog-policy §Structure)."""
 
-    __slots__ = ("_names", "_public_keys", "groups", "logs", "manufacturers", "quorum", "witnesses")
+    __slots__ = (
+        "_names",
+        "_public_keys",
+        "devices",
+        "groups",
+        "logs",
+        "manufacturers",
+        "quorum",
+        "witnesses",
+    )
 
     def __init__(self) -> None:
         self.logs: list[Log] = []
@@ -192,6 +207,7 @@ class _Builder:
         self.groups: list[Group] = []
         self.quorum: str | None = None
         self.manufacturers: list[VerifierKey] = []
+        self.devices: list[VerifierKey] = []
         self._names: set[str] = set()
         self._public_keys: set[bytes] = set()
 
@@ -218,11 +234,17 @@ class _Builder:
         self.quorum = name
 
     def add_manufacturer(self, key: VerifierKey) -> None:
-        key.check_type(KeyType.ED25519, "manufacturer")
-        if any(KeyId.of(key) == KeyId.of(other) for other in self.manufacturers):
-            raise ValueError(f"two manufacturer keys share the reference {key.reference}")
+        self._add_signer(key, "manufacturer", self.manufacturers)
+
+    def add_device(self, key: VerifierKey) -> None:
+        self._add_signer(key, "device", self.devices)
+
+    def _add_signer(self, key: VerifierKey, role: str, keys: list[VerifierKey]) -> None:
+        key.check_type(KeyType.ED25519, role)
+        if any(KeyId.of(key) == KeyId.of(other) for other in keys):
+            raise ValueError(f"two {role} keys share the reference {key.reference}")
         self._claim_key(key)
-        self.manufacturers.append(key)
+        keys.append(key)
 
     def _claim_name(self, name: str) -> None:
         if name in self._names:
@@ -261,10 +283,12 @@ def _parse_line(line: str, builder: _Builder) -> None:
         builder.set_quorum(args[0])
     elif keyword == "manufacturer" and len(args) == 1:
         builder.add_manufacturer(VerifierKey.parse(args[0]))
+    elif keyword == "device" and len(args) == 1:
+        builder.add_device(VerifierKey.parse(args[0]))
     else:
         raise ValueError(
-            f"{keyword!r} with {len(args)} items; want log, witness, group, quorum "
-            "or manufacturer with their items"
+            f"{keyword!r} with {len(args)} items; want log, witness, group, quorum, "
+            "manufacturer or device with their items"
         )
 
 

@@ -46,7 +46,7 @@ from registry_client.errors import (
 )
 from registry_client.item import ItemId
 from registry_client.merkle import leaf_hash, verify_consistency, verify_inclusion
-from registry_client.note import Note
+from registry_client.note import Note, VerifierKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
     KeyAction,
@@ -120,8 +120,9 @@ class VerifiedRecord:
     ``template`` hashes to ``record.template_sha256``; ``envelope`` (canonical JSON) is
     leaf ``leaf_index`` of the tree ``checkpoint`` commits to, by ``inclusion_proof``.
     ``revocations`` are the manufacturer's withdrawals of this item, signature checked.
-    ``events`` are verification events logged for the item: proven to be in the log,
-    but signed by device keys the trust policy does not list, so they are claims.
+    ``events`` are the verification events logged for the item: proven to be in the
+    log, but claims unless signed by a device the trust policy lists; ``attested`` are
+    those whose signature verifies with such a device key.
     """
 
     record: ProductRecord
@@ -133,6 +134,7 @@ class VerifiedRecord:
     checkpoint: VerifiedCheckpoint
     events: tuple[VerificationEvent, ...] = ()
     revocations: tuple[Revocation, ...] = ()
+    attested: tuple[VerificationEvent, ...] = ()
 
     @property
     def withdrawn(self) -> bool:
@@ -273,8 +275,15 @@ def verify_lookup(
         r
         for _, d, _, peek in peeked
         if isinstance(peek, Revocation)
-        and isinstance(r := _open_quietly(d, policy), Revocation)
+        and isinstance(r := _open_quietly(d, policy.manufacturers), Revocation)
         and r.manufacturer == record.manufacturer
+    ]
+    attested = [
+        e
+        for _, d, _, peek in peeked
+        if isinstance(peek, VerificationEvent)
+        and policy.devices
+        and isinstance(e := _open_quietly(d, policy.devices), VerificationEvent)
     ]
     return VerifiedRecord(
         record=record,
@@ -286,6 +295,7 @@ def verify_lookup(
         checkpoint=checkpoint,
         events=tuple(r for *_, r in peeked if isinstance(r, VerificationEvent)),
         revocations=tuple(revocations),
+        attested=tuple(attested),
     )
 
 
@@ -308,10 +318,10 @@ def _peek(data: bytes) -> Record | None:
         return None
 
 
-def _open_quietly(data: bytes, policy: TrustPolicy) -> Record | None:
-    """The record if a policy manufacturer validly signed it, else ``None``."""
+def _open_quietly(data: bytes, keys: Sequence[VerifierKey]) -> Record | None:
+    """The record if one of ``keys`` validly signed it, else ``None``."""
     try:
-        return SignedEnvelope.parse(data).open(policy.manufacturers)
+        return SignedEnvelope.parse(data).open(keys)
     except (RecordFormatError, SignatureError):
         return None
 
@@ -323,7 +333,7 @@ def check_not_revoked(key: KeyId, policy: TrustPolicy, key_events: Sequence[byte
     a compromise may predate the revocation.
     """
     for data in key_events:
-        event = _open_quietly(data, policy)
+        event = _open_quietly(data, policy.manufacturers)
         if (
             isinstance(event, KeyEvent)
             and event.action is KeyAction.REVOKE

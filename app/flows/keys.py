@@ -193,4 +193,5 @@ def default_registry(ledger: Path, key_dir: Path) -> TrustPolicy:
         groups=policy.groups,
         quorum=policy.quorum,
         manufacturers=(*policy.manufacturers, *extra),
+        devices=policy.devices,
     )

@@ -22,6 +22,8 @@ WITNESSES = {
     for name in ("X1", "X2", "X3", "Y1", "Y2", "Y3")
 }
 MAKER = generate_key("maker.example/hallmark")
+SCANNER = generate_key("shop.example/scanner-1")
+MAKER_LINE = MAKER.verifier.format()
 
 
 def _policy_text(quorum: str = "X-and-Y") -> str:
@@ -42,6 +44,7 @@ group Y-witnesses any Y1 Y2 Y3
 group X-and-Y all X-witnesses Y-witnesses
 quorum {quorum}
 manufacturer {MAKER.verifier.format()}
+device {SCANNER.verifier.format()}
 """
 
 
@@ -65,6 +68,7 @@ def test_parse_reads_every_line_type() -> None:
     )
     assert policy.quorum == "X-and-Y"
     assert policy.manufacturers == (MAKER.verifier,)
+    assert policy.devices == (SCANNER.verifier,)
 
 
 def test_format_round_trips() -> None:
@@ -156,6 +160,8 @@ LOG_LINE = f"log {LOG.verifier.format()}"
         (f"witness A {LOG.verifier.format()}\nquorum A\n", 1, "want COSIGNATURE_V1"),
         (f"log {W1}\nquorum none\n", 1, "want ED25519"),
         (f"manufacturer {W1}\nquorum none\n", 1, "want ED25519"),
+        (f"device {W1}\nquorum none\n", 1, "device key .* want ED25519"),
+        (f"device {MAKER_LINE}\nmanufacturer {MAKER_LINE}\nquorum none\n", 2, "listed twice"),
         ("logs x\nquorum none\n", 1, "'logs' with 1 items"),
         (f"{LOG_LINE} https://a/ extra\nquorum none\n", 1, "with 3 items"),
         ("log example.com+00000000+AQAA\nquorum none\n", 1, "key is 2 bytes, want 32"),

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from registry_samples import (
+    LOG_KEY,
     OTHER_GTIN,
     Served,
     event,
@@ -21,7 +22,7 @@ from registry_samples import (
 )
 from starlette.testclient import TestClient
 
-from registry_client.client import EmbeddedRegistry
+from registry_client.client import EmbeddedRegistry, create_ledger
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
 from registry_server.app import Limits, create_app
@@ -153,6 +154,22 @@ def test_each_event_route_takes_its_own_kind(served: Served) -> None:
     ):
         status, reason = _post(served, route, envelope)
         assert status == 400 and "this route takes" in reason, route
+
+
+def test_only_listed_devices_log_scans_when_the_policy_lists_any(tmp_path: Path) -> None:
+    maker, scanner = manufacturer(), manufacturer("scanner")
+    create_ledger(tmp_path / "ledger", LOG_KEY, [maker.verifier], [scanner.verifier])
+    registry = EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state")
+    with TestClient(create_app(registry)) as client:
+        served = Served(client=client, registry=registry, maker=maker, folder=tmp_path)
+        client.post("/records", json=_body(*product(maker, "SN1")))
+        assert _post(served, "/events", event(scanner, "SN1"))[0] == 201
+        status, reason = _post(served, "/events", event(manufacturer("phone"), "SN1"))
+        assert status == 403 and "not a trusted key" in reason
+        found = registry.lookup(item("SN1"))
+        assert [e.device for e in found.attested] == [scanner.key_id]
+        assert found.events == found.attested
+    registry.close()
 
 
 def test_cache_headers_follow_tlog_tiles(served: Served) -> None:
