@@ -38,7 +38,7 @@ from registry_client.records import (
     VerificationEvent,
     parse_record,
 )
-from registry_client.registry import CheckpointStore
+from registry_client.registry import ITEM, CheckpointStore
 from registry_client.tiles import TILE_WIDTH, parse_entry_bundle, tile_for_node
 
 PAGE = TILE_WIDTH
@@ -172,11 +172,18 @@ class SearchStep:
 def search(view: LogView, query: str, cancel: threading.Event) -> Iterator[SearchStep]:
     """Scan the log for entries about items matching ``query``, a page per step.
 
-    ``query`` is a GS1 item ``(01)<GTIN>(21)<serial>``, a GTIN (8 to 14 digits, padded
-    to 14), or part of a serial (case-insensitive). Stops early when ``cancel`` is set.
+    ``query`` is a GS1 item ``(01)<GTIN>(21)<serial>`` (looked up in a ledger folder's
+    index at once), a GTIN (8 to 14 digits, padded to 14), or part of a serial
+    (case-insensitive). Stops early when ``cancel`` is set.
     """
     matches = matcher(query)
     total = size(view)
+    registry = view.registry
+    if matches.item is not None and isinstance(registry, EmbeddedRegistry):
+        # A whole item: the ledger's index has its leaves (records, events, revocations).
+        found = registry.ledger.find(ITEM, matches.item.format())
+        yield SearchStep(scanned=total, total=total, found=tuple(i for i in found if i < total))
+        return
     for start in range(0, total, PAGE):
         if cancel.is_set():
             return

@@ -132,6 +132,7 @@ def test_search_by_serial_gtin_and_item(view: LogView) -> None:
     assert found("sn00007") == [7, ITEMS]  # the record and its verification event
     assert len(found("4012345000016")) == ITEMS // 2 + 1  # a GTIN-13, padded
     assert found(f"(01){GTINS[0]}(21)SN00010") == [10]
+    assert found(f"(01){GTINS[1]}(21)SN00007") == [7, ITEMS]  # from the index, with its event
     assert found("nothing-like-it") == []
     cancelled = threading.Event()
     cancelled.set()
