@@ -95,7 +95,7 @@ def pixel_maps(
                 sum_sin += math.sin(h)
                 s_max = max(s_max, s)
                 if s > hue_saturation:
-                    occupied[int(h / (2.0 * math.pi) * HUE_BINS) % HUE_BINS] = True
+                    occupied[math.floor(h / (2.0 * math.pi) * HUE_BINS) % HUE_BINS] = True
                 total = b + g + r + 1e-6
                 cr = r / total
                 cg = g / total
