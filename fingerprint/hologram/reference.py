@@ -34,12 +34,12 @@ def reference_maps(patches: NDArray[np.uint8], params: MapParams = MapParams()) 
     resultant = np.hypot(np.cos(hue).sum(axis=0), np.sin(hue).sum(axis=0))
     midv = s_max * (1.0 - resultant / n)
 
-    bins = np.asarray(np.floor(hue / (2.0 * np.pi) * HUE_BINS).astype(np.int64) % HUE_BINS)
+    bins: NDArray[np.int64] = np.floor(hue / (2.0 * np.pi) * HUE_BINS).astype(np.int64) % HUE_BINS
     occupied = np.zeros((HUE_BINS, *patches.shape[1:3]), bool)
-    rows, cols = np.indices(patches.shape[1:3])
+    grid = np.indices(patches.shape[1:3])
     for f in range(n):
         seen = saturation[f] > params.hue_saturation
-        occupied[bins[f][seen], rows[seen], cols[seen]] = True
+        occupied[bins[f, seen], grid[0][seen], grid[1][seen]] = True
     doubled = np.concatenate([occupied, occupied])
     any_seen = occupied.any(axis=0)
     run = np.zeros(patches.shape[1:3], int)
