@@ -1,6 +1,6 @@
 """How well fuzzy commitments tell items apart, by the number of enrolment captures.
 
-On a dataset from `hallmark synth` (``--captures`` at least the largest count): each
+On a dataset from `hallmark synth` (``--captures`` at least the largest count, better 3 more): each
 item is committed to from its first ``m`` captures that pass the quality checks
 (``enrol.jpg``, then ``genuine-00`` …); the genuine captures after those of the
 largest ``m`` are the probes, the same for every ``m``. A genuine probe that does not
@@ -116,10 +116,10 @@ def evaluate(
     for c in sorted(captures, key=lambda c: c.row.path):
         items[c.row.target_item][c.row.role].append(c)
     for name, shots in items.items():
-        if len(shots[Role.GENUINE]) < most + 1:
+        if len(shots[Role.GENUINE]) < most:
             raise ValueError(
                 f"item {name} has {len(shots[Role.GENUINE])} genuine captures; enrolling "
-                f"from up to {most} needs at least {most + 1} (hallmark synth --captures)"
+                f"from up to {most} needs at least {most} (hallmark synth --captures)"
             )
     results = [_row(items, m, most, params) for m in enrol_counts]
     return Report(
@@ -158,7 +158,7 @@ def _row(
     for name, (commitment, reference) in commitments.items():
         chosen = np.unpackbits(commitment.mask).astype(bool)
         ones.append(float(reference.mean()))
-        for probe in items[name][Role.GENUINE][most:]:
+        for probe in items[name][Role.GENUINE][most - 1 :]:
             retakes += not probe.usable
             opening = open_commitment(commitment, probe.codes[:, chosen])
             genuine.add(opening.opened and probe.usable)
@@ -169,7 +169,7 @@ def _row(
                 counter.add(open_commitment(commitment, probe.codes[:, chosen]).opened)
         for other, shots in items.items():
             if other != name:
-                probe = shots[Role.GENUINE][most]
+                probe = shots[Role.GENUINE][most - 1]
                 others.add(open_commitment(commitment, probe.codes[:, chosen]).opened)
                 distances.append(float(np.mean(probe.codes[_IDENTITY, chosen] != reference)))
     row = Row(
