@@ -4,8 +4,8 @@ would: with the registry's trust policy and nothing else."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conftest import Captures
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -14,6 +14,9 @@ from app.flows.certificate import Certificate, verify_certificate
 from app.flows.verify import Outcome, verify
 from app.jobs import Workspace
 from app.ui.certificate_export import CertificateExport
+
+if TYPE_CHECKING:  # not imported at run time: another folder's conftest may own the name
+    from conftest import Captures
 
 TIMEOUT_MS = 30_000
 
