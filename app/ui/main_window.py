@@ -195,8 +195,12 @@ class MainWindow(QMainWindow):
             return
         task = Task(partial(open_view, target, self._settings.policy_file, state))
         task.signals.done.connect(self._show_view)
-        task.signals.failed.connect(self._on_workspace_failed)
+        task.signals.failed.connect(self._on_registry_failed)
         self._pool.start(task)
+
+    @Slot(object)
+    def _on_registry_failed(self, error: Exception) -> None:
+        self.statusBar().showMessage(f"Cannot open the registry {self._settings.registry}: {error}")
 
     @Slot(object)
     def _show_view(self, view: LogView) -> None:

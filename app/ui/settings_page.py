@@ -95,8 +95,9 @@ class SettingsPage(QWidget):
         thresholds.addRow("Counterfeit below:", self.counterfeit_below)
         thresholds.addRow("", _row(self.unlock_button, self.save_thresholds, self.reset_thresholds))
         note = QLabel(
-            "Fitted on the training set (fingerprint/params.py). Changing them changes what "
-            "the app calls genuine or counterfeit."
+            "Fitted on the training set (fingerprint/params.py). Lowering 'genuine at' "
+            "accepts more copies as genuine; raising 'counterfeit below' calls more genuine "
+            "items counterfeit."
         )
         note.setWordWrap(True)
         thresholds.addRow(note)

@@ -3,6 +3,8 @@ warm-up in the status line, and the Ledger page browsing the local ledger."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
@@ -12,6 +14,8 @@ from app.jobs import Places
 from app.settings import Settings
 from app.ui.about import about_text
 from app.ui.main_window import MainWindow
+from registry_client.client import create_ledger
+from registry_client.note import SignerKey
 
 TIMEOUT_MS = 60_000
 
@@ -63,4 +67,27 @@ def test_start_warms_the_engine_and_the_ledger_page_browses_the_local_ledger(
     qtbot.waitUntil(lambda: window.ledger_page.view is not None, timeout=TIMEOUT_MS)
     view = window.ledger_page.view
     assert view is not None and view.name == f"local ledger {places.ledger}"
+    window.close()
+
+
+def test_registry_chosen_in_settings_is_browsed_and_a_bad_one_is_reported(
+    qtbot: QtBot, places: Places, tmp_path: Path
+) -> None:
+    other = tmp_path / "other-ledger"
+    create_ledger(other, SignerKey.generate("other.log"))
+    window = _window(qtbot, places)
+    window.start()
+    qtbot.waitUntil(lambda: window.ledger_page.view is not None, timeout=TIMEOUT_MS)
+    window.settings_page.registry.setText(str(other))
+    window.settings_page.apply_registry()
+    qtbot.waitUntil(
+        lambda: getattr(window.ledger_page.view, "name", "") == str(other), timeout=TIMEOUT_MS
+    )
+    window.settings_page.registry.setText(str(tmp_path / "nothing-here"))
+    window.settings_page.apply_registry()
+    qtbot.waitUntil(
+        lambda: "Cannot open the registry" in window.statusBar().currentMessage(),
+        timeout=TIMEOUT_MS,
+    )
+    assert "want a ledger folder or a registry URL" in window.statusBar().currentMessage()
     window.close()
