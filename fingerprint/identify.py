@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -100,8 +101,9 @@ class Index:
     """Codes of ``n_bits`` bits, each with a label and a template SHA-256.
 
     ``source`` says what the entries came from (e.g. a registry checkpoint), so a saved
-    index can be checked against its registry before use. Not thread-safe for `add`;
-    searches may run concurrently once no adds are pending.
+    index can be checked against its registry before use. Adds and the first search
+    after them (which merges them and may rebuild the hash tables) need one thread;
+    later searches may run concurrently (the kernels release the GIL).
     """
 
     def __init__(self, n_bits: int = 256, *, source: str = "") -> None:
@@ -293,7 +295,7 @@ class Index:
 
     def save(self, path: Path) -> None:
         """Write the index to ``path`` atomically (temporary file, then rename)."""
-        temp = path.with_name(f".{path.name}.part")
+        temp = path.with_name(f".{path.name}.{os.getpid()}.part")
         temp.write_bytes(self.to_bytes())
         temp.replace(path)
 
