@@ -33,7 +33,6 @@ from registry_client.policy import TrustPolicy
 from registry_client.records import (
     KeyEvent,
     ProductRecord,
-    Revocation,
     SignedEnvelope,
     VerificationEvent,
     parse_record,
@@ -120,44 +119,19 @@ def describe(leaf: int, entry: bytes) -> Row:
         record = parse_record(envelope.payload)
     except RecordFormatError as exc:
         return Row(leaf=leaf, kind=Kind.UNREADABLE, detail=str(exc))
-    signer = envelope.signer.format()
-    if isinstance(record, ProductRecord):
-        batch = f"batch {record.batch}" if record.batch else "no batch"
-        return Row(
-            leaf=leaf,
-            kind=Kind.PRODUCT,
-            item=record.item,
-            time=record.time,
-            signer=signer,
-            detail=batch,
-        )
-    if isinstance(record, VerificationEvent):
+    if isinstance(record, KeyEvent):
+        kind, item, detail = Kind.KEY, None, f"{record.action.value} {record.key.reference}"
+    elif isinstance(record, ProductRecord):
+        kind, item = Kind.PRODUCT, record.item
+        detail = f"batch {record.batch}" if record.batch else "no batch"
+    elif isinstance(record, VerificationEvent):
+        kind, item = Kind.EVENT, record.item
         where = f" at {record.place}" if record.place else ""
-        return Row(
-            leaf=leaf,
-            kind=Kind.EVENT,
-            item=record.item,
-            time=record.time,
-            signer=signer,
-            detail=f"{record.verdict.value}, score {record.score:+.2f}{where}",
-        )
-    if isinstance(record, Revocation):
-        return Row(
-            leaf=leaf,
-            kind=Kind.REVOCATION,
-            item=record.item,
-            time=record.time,
-            signer=signer,
-            detail=record.reason,
-        )
-    assert isinstance(record, KeyEvent)
-    return Row(
-        leaf=leaf,
-        kind=Kind.KEY,
-        time=record.time,
-        signer=signer,
-        detail=f"{record.action.value} {record.key.reference}",
-    )
+        detail = f"{record.verdict.value}, score {record.score:+.2f}{where}"
+    else:
+        kind, item, detail = Kind.REVOCATION, record.item, record.reason
+    signer = envelope.signer.format()
+    return Row(leaf=leaf, kind=kind, item=item, time=record.time, signer=signer, detail=detail)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
