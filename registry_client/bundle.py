@@ -53,6 +53,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from registry_client.canonical import JSONValue, canonical_json, load_canonical_json
 from registry_client.checkpoint import Checkpoint, VerifiedCheckpoint
 from registry_client.errors import (
     CheckpointError,
@@ -67,23 +68,27 @@ from registry_client.errors import (
 from registry_client.item import ItemId
 from registry_client.ledger import Ledger
 from registry_client.merkle import HASH_SIZE, leaf_hash, verify_inclusion
-from registry_client.note import KeyType, Note, SignerKey, VerifierKey, decode_base64, encode_base64
+from registry_client.note import (
+    KeyId,
+    KeyType,
+    Note,
+    SignerKey,
+    VerifierKey,
+    decode_base64,
+    encode_base64,
+)
 from registry_client.policy import MAX_POLICY_SIZE, TrustPolicy
 from registry_client.records import (
     MAX_ENVELOPE_SIZE,
     MAX_TEMPLATE_SIZE,
-    JSONValue,
     KeyAction,
     KeyEvent,
-    KeyId,
     ProductRecord,
     Record,
     Revocation,
     SignedEnvelope,
     VerificationEvent,
-    canonical_json,
     check_signatures,
-    load_canonical_json,
     parse_record,
 )
 from registry_client.registry import (

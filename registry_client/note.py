@@ -409,3 +409,37 @@ def _parse_signature_line(line: str) -> Signature:
         return Signature(name=name, key_id=int.from_bytes(raw[:4], "big"), signature=raw[4:])
     except ValueError as exc:
         raise SignatureError(f"malformed note: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyId:
+    """A signed-note key reference, ``name+hash`` (name and 32-bit key ID).
+
+    The key ID is short: verifiers resolve it only among keys they already trust, and
+    refuse two trusted keys with the same reference (as `note.Note.verify` does).
+    """
+
+    name: str
+    key_hash: int
+
+    def __post_init__(self) -> None:
+        check_key_name(self.name)
+        if not 0 <= self.key_hash < 2**32:
+            raise ValueError(f"key hash is {self.key_hash}, want a uint32")
+
+    @classmethod
+    def of(cls, key: VerifierKey) -> KeyId:
+        """The reference of ``key``."""
+        return cls(name=key.name, key_hash=key.key_id)
+
+    @classmethod
+    def parse(cls, text: str) -> KeyId:
+        """Parse ``name+hash`` (8 lowercase hex digits); raises ``ValueError``."""
+        name, plus, hash_hex = text.rpartition("+")
+        if not plus or len(hash_hex) != 8 or hash_hex.strip("0123456789abcdef"):
+            raise ValueError(f"key reference {text!r}, want name+8 lowercase hex digits")
+        return cls(name=name, key_hash=int(hash_hex, 16))
+
+    def format(self) -> str:
+        """``name+hash``."""
+        return f"{self.name}+{self.key_hash:08x}"

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 
 from registry_client.checkpoint import VerifiedCheckpoint, open_checkpoint
 from registry_client.errors import CheckpointError, RecordFormatError
-from registry_client.note import KeyType, VerifierKey
-from registry_client.records import KeyId
+from registry_client.note import KeyId, KeyType, VerifierKey
 
 NONE = "none"
 """The predefined quorum that needs no cosignature (tlog-policy §Defining the quorum)."""

@@ -46,12 +46,11 @@ from registry_client.errors import (
 )
 from registry_client.item import ItemId
 from registry_client.merkle import leaf_hash, verify_consistency, verify_inclusion
-from registry_client.note import Note, VerifierKey
+from registry_client.note import KeyId, Note, VerifierKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
     KeyAction,
     KeyEvent,
-    KeyId,
     ProductRecord,
     Record,
     Revocation,
