@@ -50,6 +50,8 @@ class LedgerPage(QWidget):
         self._view: LogView | None = None
         self._cancel_search = threading.Event()
         self._found: list[int] = []
+        self._waiting_row: int | None = None
+        """The selected table row whose entry is not shown yet."""
         self.model = LedgerModel(pool, self)
 
         self._where = QLabel("No registry open yet.")
@@ -120,6 +122,8 @@ class LedgerPage(QWidget):
         self._audit.clicked.connect(self.full_audit)
         self.table.selectionModel().selectionChanged.connect(self._on_selected)
         self.model.page_failed.connect(self._on_page_failed)
+        self.model.dataChanged.connect(self._show_selected)
+        self.model.modelReset.connect(self._forget_selection)
         self._update_buttons()
 
     def set_view(self, view: LogView) -> None:
@@ -231,18 +235,29 @@ class LedgerPage(QWidget):
     @Slot(QItemSelection, QItemSelection)
     def _on_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
-        if not indexes or self._view is None:
+        self._waiting_row = indexes[0].row() if indexes else None
+        self._show_selected()
+
+    @Slot()
+    def _show_selected(self) -> None:
+        """Show the selected entry, once its page is read, and prove its item."""
+        if self._waiting_row is None or self._view is None:
             return
-        row = self.model.row_at(indexes[0].row())
-        if row is None:
-            self._show_rows([("Leaf", str(self.model.leaf_at(indexes[0].row()))), ("", "…")])
+        row = self.model.row_at(self._waiting_row)
+        if row is None:  # asked for: the model's dataChanged calls back
+            self._show_rows([("Leaf", str(self.model.leaf_at(self._waiting_row))), ("", "…")])
             return
+        self._waiting_row = None
         self._show_rows(_claims(row))
         if row.item is not None:
             task = Task(partial(self._view.registry.lookup, row.item))
             task.signals.done.connect(self._on_item)
             task.signals.failed.connect(self._on_item_failed)
             self._pool.start(task)
+
+    @Slot()
+    def _forget_selection(self) -> None:
+        self._waiting_row = None
 
     @Slot(object)
     def _on_item(self, proven: VerifiedRecord) -> None:
