@@ -13,6 +13,16 @@ from app.capture.source import Frame, FrameSource
 log = logging.getLogger(__name__)
 
 
+class _WorkerSignals(QObject):
+    """What the worker thread emits. Parentless and held by the feed's Python object, so
+    it outlives a feed deleted with its parent while the worker finishes: the queued
+    calls to the deleted feed are dropped instead of failing in the worker."""
+
+    arrived = Signal()
+    failed = Signal(object)
+    ended = Signal()
+
+
 class FrameFeed(QObject):
     """Reads a source on a worker thread and emits its frames on the UI thread.
 
@@ -33,10 +43,6 @@ class FrameFeed(QObject):
     frame = Signal(object)
     failed = Signal(object)
     finished = Signal()
-
-    _worker_arrived = Signal()
-    _worker_failed = Signal(object)
-    _worker_ended = Signal()
 
     def __init__(
         self,
@@ -59,9 +65,10 @@ class FrameFeed(QObject):
         self._consumed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._worker_arrived.connect(self._deliver)
-        self._worker_failed.connect(self._report)
-        self._worker_ended.connect(self._on_worker_ended)
+        self._worker = _WorkerSignals()
+        self._worker.arrived.connect(self._deliver)
+        self._worker.failed.connect(self._report)
+        self._worker.ended.connect(self._on_worker_ended)
 
     @property
     def running(self) -> bool:
@@ -119,9 +126,9 @@ class FrameFeed(QObject):
         except Exception as exc:  # the worker boundary: every error reaches the UI thread
             if not isinstance(exc, CaptureError):
                 log.exception("reading %s failed", self._source.describe())
-            self._worker_failed.emit(exc)
+            self._worker.failed.emit(exc)
         finally:
-            self._worker_ended.emit()
+            self._worker.ended.emit()
 
     def _read_until_stopped(self) -> None:
         while not self._stop.is_set():
@@ -130,7 +137,7 @@ class FrameFeed(QObject):
             except StreamEnded:
                 return
             except FrameRejected as exc:
-                self._worker_failed.emit(exc)
+                self._worker.failed.emit(exc)
                 continue
             if frame is not None:
                 self._post(frame)
@@ -144,7 +151,7 @@ class FrameFeed(QObject):
             self._latest = frame
             self._consumed.clear()
         if notify:
-            self._worker_arrived.emit()
+            self._worker.arrived.emit()
         if not self._drop_stale:
             while not self._consumed.wait(self._poll_interval):
                 if self._stop.is_set():

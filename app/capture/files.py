@@ -28,6 +28,11 @@ class ImageFiles(FrameSource):
         self._paths: list[Path] | None = None
         self._next = 0
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder read, or ``None`` for a list of files."""
+        return self._given if isinstance(self._given, Path) else None
+
     def describe(self) -> str:
         if isinstance(self._given, Path):
             return f"images in {self._given}"

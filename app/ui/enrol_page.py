@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QThreadPool, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -29,10 +30,12 @@ from app.jobs import EnrolStep, Workspace, demo_items, enrol_each, image_files
 from app.tasks import Task
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
+    CLOSE_WAIT,
     IMAGE_FILTER,
     STEADY_FRAMES,
     Analysed,
     CapturePanel,
+    SourceKind,
 )
 from fingerprint.image import ImageInput
 
@@ -94,7 +97,9 @@ class EnrolPage(QWidget):
         self._folder = QPushButton("Add a &folder…")
         self._demo = QPushButton("Add &demo items")
         self._stop = QPushButton("&Cancel batch")
-        self.capture = CapturePanel(pool, steady_frames=steady_frames, rate=rate)
+        self.capture = CapturePanel(
+            pool, steady_frames=steady_frames, rate=rate, kind=SourceKind.CAMERA
+        )
         self.capture.auto.setVisible(False)
         self._progress = QProgressBar()
         self._progress.setFormat("%v of %m")
@@ -179,6 +184,10 @@ class EnrolPage(QWidget):
     def shutdown(self, timeout: float) -> None:
         """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
         self.capture.shutdown(timeout)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown(CLOSE_WAIT)
+        super().closeEvent(event)
 
     @Slot()
     def cancel(self) -> None:

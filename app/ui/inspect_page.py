@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -26,6 +27,7 @@ from app.tasks import LatestOnly, Task
 from app.ui import present
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
+    CLOSE_WAIT,
     IMAGE_FILTER,
     STEADY_FRAMES,
     Analysed,
@@ -138,6 +140,10 @@ class InspectPage(QWidget):
         """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
         self.capture.shutdown(timeout)
 
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown(CLOSE_WAIT)
+        super().closeEvent(event)
+
     @Slot()
     def sync(self) -> None:
         """Send the queued events to the local ledger, in the thread pool."""
@@ -151,7 +157,10 @@ class InspectPage(QWidget):
 
     @Slot(object)
     def _on_captured(self, captured: Analysed) -> None:
-        self._verify(captured.frame)
+        if captured.analysis.serial is None:
+            self.result.show_unreadable(captured.analysis.instructions())
+        else:
+            self._verify(captured.frame)
 
     def _verify(self, frame: Frame) -> None:
         if self._inspection is None or self._workspace is None:

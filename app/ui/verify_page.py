@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,6 +23,7 @@ from app.jobs import Workspace
 from app.tasks import LatestOnly
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
+    CLOSE_WAIT,
     STEADY_FRAMES,
     Analysed,
     CapturePanel,
@@ -116,6 +117,10 @@ class VerifyPage(QWidget):
         """Stop the source and wait up to ``timeout`` s for its thread (closing the app)."""
         self.capture.shutdown(timeout)
 
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown(CLOSE_WAIT)
+        super().closeEvent(event)
+
     @Slot()
     def verify_current(self) -> None:
         """Check the frame on screen against the ledger, in the thread pool."""
@@ -147,7 +152,10 @@ class VerifyPage(QWidget):
 
     @Slot(object)
     def _on_captured(self, captured: Analysed) -> None:
-        self._verify(captured.frame)
+        if captured.analysis.serial is None and not self._serial.text().strip():
+            self.result.show_unreadable(captured.analysis.instructions())
+        else:
+            self._verify(captured.frame)
 
     @Slot(object)
     def _on_verified(self, explained: Explained) -> None:

@@ -50,6 +50,8 @@ STEADY_FRAMES = 3
 """Good frames in a row before a live source's auto-capture."""
 ANALYSIS_RATE = 8.0
 """Analyses per second at most."""
+CLOSE_WAIT = 2.0
+"""Seconds a closing page waits for its source's thread."""
 
 
 class SourceKind(enum.StrEnum):
@@ -99,8 +101,10 @@ class CapturePanel(QWidget):
         *,
         steady_frames: int = STEADY_FRAMES,
         rate: float = ANALYSIS_RATE,
+        kind: SourceKind = SourceKind.IMAGE,
         parent: QWidget | None = None,
     ) -> None:
+        """``kind`` is the source offered first."""
         super().__init__(parent)
         self._feed: FrameFeed | None = None
         self._mode = Mode.LIVE
@@ -112,7 +116,7 @@ class CapturePanel(QWidget):
 
         self._kind = QComboBox()
         self._kind.addItems([kind.value for kind in SourceKind])
-        self._kind.setCurrentText(SourceKind.IMAGE.value)
+        self._kind.setCurrentText(kind.value)
         self._kind.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -177,6 +181,7 @@ class CapturePanel(QWidget):
             self._on_capture_failed(exc)
             return False
         self._feed, self._mode, self._ending = feed, mode, False
+        self._kind.setCurrentText(_kind_of(source).value)
         self._steady.reset()
         self.live.show_analysis(None)
         self.status.emit(f"Showing {source.describe()}")
@@ -223,7 +228,8 @@ class CapturePanel(QWidget):
         if self._mode is Mode.STILL:
             self._steady.reset()
         fire = self._steady.observe(result.analysis)
-        self.live.show_analysis(result.analysis, self._steady.progress)
+        progress = 0.0 if self._mode is Mode.STILL else self._steady.progress
+        self.live.show_analysis(result.analysis, progress)
         self.analysed.emit(result)
         if self._mode is Mode.STILL or (fire and self.auto.isChecked()):
             self.captured.emit(result)
@@ -290,6 +296,17 @@ class CapturePanel(QWidget):
 
     def _update_buttons(self) -> None:
         self._stop.setEnabled(self._feed is not None)
+
+
+def _kind_of(source: FrameSource) -> SourceKind:
+    """The menu entry that opens sources like ``source``."""
+    if isinstance(source, ImageFiles):
+        return SourceKind.IMAGE if source.folder is None else SourceKind.FOLDER
+    if isinstance(source, VideoFile):
+        return SourceKind.VIDEO
+    if isinstance(source, MjpegUrl):
+        return SourceKind.STREAM
+    return SourceKind.PHONE if isinstance(source, PhoneSource) else SourceKind.CAMERA
 
 
 def _analyse(frame: Frame) -> Analysed:

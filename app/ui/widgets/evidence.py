@@ -13,7 +13,7 @@ SKY = QColor("#56B4E9")
 """Okabe–Ito sky blue: pairs the geometry agreed with."""
 OUTLIER = QColor(213, 94, 0, 110)
 """Okabe–Ito vermillion, faint: pairs it rejected."""
-MAX_LINES = 60
+MAX_LINES = 40
 """At most this many pairs of each kind are drawn, so the texture stays visible."""
 
 

@@ -74,6 +74,11 @@ class VerificationView(QWidget):
         """The check could not run: ``error`` says why."""
         self._show(Look.ERROR, str(error), None)
 
+    def show_unreadable(self, instructions: tuple[str, ...]) -> None:
+        """The capture cannot be checked as it is: no code was read."""
+        self._show(Look.RETAKE, "No code read: the item cannot be looked up", None)
+        self._guidance.setText("\n".join(f"• {line}" for line in instructions))
+
     def show_verification(self, explained: Explained) -> None:
         """The verdict and everything behind it."""
         verification = explained.verification

@@ -55,7 +55,8 @@ def test_calls_start_no_faster_than_the_rate(qtbot: QtBot) -> None:
         runner.submit(lambda n=n: calls.call(n))
         qtbot.waitUntil(lambda n=n: len(results) == n + 1, timeout=TIMEOUT_MS)
     starts = [t for _, t in calls.started]
-    assert all(b - a >= 0.045 for a, b in itertools.pairwise(starts))
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(gap >= 0.04 for gap in gaps), gaps  # 50 ms, less the pool's start jitter
 
 
 def test_a_failing_call_reports_and_the_next_one_runs(qtbot: QtBot) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import httpx
+import numpy as np
 from conftest import STEADY_FRAMES, Captures
 from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QColor
@@ -200,3 +202,16 @@ def test_a_phone_photo_arrives_through_the_pairing_server_and_is_verified(
     assert frame is not None and frame.source == "phone"
     with qtbot.waitSignal(page.capture.ended, timeout=TIMEOUT_MS):
         page.capture.stop_source()
+
+
+def test_a_photo_without_a_readable_code_asks_for_a_retake_without_a_lookup(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, tmp_path: Path
+) -> None:
+    page = _page(qtbot, workspace)
+    blank = tmp_path / "table.png"
+    assert cv2.imwrite(str(blank), np.full((480, 640, 3), 120, np.uint8))
+    with qtbot.waitSignal(page.capture.analysed, timeout=TIMEOUT_MS):
+        page.open_image(blank)
+    assert page.result.badge.title() == "RETAKE"
+    assert page.result.guidance().startswith("• show the item's code")
+    assert page.live.instructions().startswith("show the item's code")
