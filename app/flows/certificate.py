@@ -28,8 +28,6 @@ page to state the verdict, item and payload digest the payload does (`page_claim
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import io
 import re
@@ -44,7 +42,7 @@ from app.flows.verify import Outcome, Verification, _event
 from fingerprint.params import MatchParams
 from registry_client.checkpoint import Checkpoint
 from registry_client.errors import RecordFormatError, SignatureError, VerificationError
-from registry_client.note import Note, VerifierKey
+from registry_client.note import Note, VerifierKey, decode_base64, encode_base64
 from registry_client.policy import TrustPolicy
 from registry_client.proof_text import format_proof, parse_proof, verify_proof
 from registry_client.records import (
@@ -152,7 +150,7 @@ def issue(
     e = match.evidence
     body: dict[str, Any] = {
         "device_key": device.verifier.format(),
-        "event": _b64(envelope.format()),
+        "event": encode_base64(envelope.format()),
         "event_leaf": verification.event_leaf,
         "evidence": {
             "inliers": e.inliers,
@@ -164,7 +162,7 @@ def issue(
             proven.leaf_index, proven.inclusion_proof, proven.checkpoint.note.format()
         ),
         "reason": verification.reason,
-        "record": _b64(proven.envelope),
+        "record": encode_base64(proven.envelope),
         "thresholds": {
             "counterfeit_below": f"{params.counterfeit_below:.2f}",
             "genuine_at": f"{params.genuine_at:.2f}",
@@ -389,15 +387,11 @@ def _decimal(value: Any, name: str) -> str:
     return str(text)
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _b64decode(value: Any, name: str) -> bytes:
     try:
-        return base64.b64decode(_typed(value, str, name), validate=True)
-    except binascii.Error as exc:
-        raise ValueError(f"{name} is not base64: {exc}") from exc
+        return decode_base64(_typed(value, str, name))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 def _when(moment: datetime) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QPainter, QPdfWriter
 from PySide6.QtWidgets import QApplication
@@ -40,7 +42,7 @@ from fingerprint import Decision, Match
 from fingerprint.match import Evidence
 from fingerprint.template import SCHEME, VERSION
 from registry_client.client import EmbeddedRegistry, create_ledger
-from registry_client.errors import ProofError, SignatureError
+from registry_client.errors import ProofError, SignatureError, VerificationError
 from registry_client.note import Note, SignerKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
@@ -255,6 +257,19 @@ def test_malformed_payloads_are_format_errors(
 ) -> None:
     with pytest.raises(CertificateFormatError, match=message):
         verify_payload(damage(issued.cert.payload), issued.policy)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_changed_byte_of_the_payload_is_refused(issued: Issued, data: st.DataObject) -> None:
+    payload = issued.cert.payload
+    at = data.draw(st.integers(0, len(payload) - 1), label="at")
+    value = data.draw(st.integers(0, 255).filter(lambda b: b != payload[at]), label="value")
+    changed = payload[:at] + bytes([value]) + payload[at + 1 :]
+    with pytest.raises((CertificateFormatError, VerificationError)):
+        verify_payload(changed, issued.policy)
 
 
 def test_body_with_a_missing_field_is_a_format_error(issued: Issued) -> None:
