@@ -63,11 +63,15 @@ def selected_bits(code: BitCode, mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return np.asarray(np.unpackbits(code.bits)[np.unpackbits(mask).astype(bool)], np.uint8)
 
 
-def probe_bits(residual: NDArray[np.int8], mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """A probe's bits (H, K) 0/1 at the mask's positions, one row per alignment hypothesis.
+def hypothesis_codes(residual: NDArray[np.int8], pool_bits: int) -> NDArray[np.uint8]:
+    """A probe's whole codes (H, pool_bits) 0/1, one row per alignment hypothesis.
 
-    Rows follow `PROBE_ANGLES_DEG` × `PROBE_SCALES` (angle-major); ``mask`` is packed,
-    one bit per pool bit.
+    Rows follow `PROBE_ANGLES_DEG` × `PROBE_SCALES` (angle-major).
     """
-    codes = probe_codes(residual, mask.size * 8, angles_deg=PROBE_ANGLES_DEG, scales=PROBE_SCALES)
-    return np.asarray(np.unpackbits(codes, axis=1)[:, np.unpackbits(mask).astype(bool)], np.uint8)
+    codes = probe_codes(residual, pool_bits, angles_deg=PROBE_ANGLES_DEG, scales=PROBE_SCALES)
+    return np.asarray(np.unpackbits(codes, axis=1), np.uint8)
+
+
+def probe_bits(residual: NDArray[np.int8], mask: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """A probe's bits (H, K) 0/1 at the packed ``mask``'s positions (`hypothesis_codes`)."""
+    return hypothesis_codes(residual, mask.size * 8)[:, np.unpackbits(mask).astype(bool)]
