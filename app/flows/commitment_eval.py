@@ -8,8 +8,9 @@ open its commitment is a false reject (a retake counts as one and is also report
 impostors are the first probe of every other item, and the item's copied-serial,
 print-copy and twin captures. Alongside: the bits the decoder corrected, and for the
 largest ``m`` the share of ones among committed bits and the degrees of freedom of
-other-item distances (Daugman 2004: ``μ(1 − μ)/σ²``), the inputs of the entropy
-estimate in docs/commitment.md.
+other-item distances (Daugman 2004: ``μ(1 − μ)/σ²``) and the distance from the best
+guess an attacker can make from the other items, the inputs of the entropy estimate in
+docs/commitment.md.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class Report:
     other_distance_mean: float
     other_distance_std: float
     """Fractional Hamming distance of other items' codes at each commitment's mask."""
+    guess_distance: float
+    """Distance of each committed code from the best guess an attacker who knows the
+    mask can make from the other items' enrolled codes (their majority, bit by bit)."""
 
     @property
     def degrees_of_freedom(self) -> float:
@@ -128,6 +132,7 @@ def evaluate(
         ones_share=results[-1][1][0],
         other_distance_mean=results[-1][1][1],
         other_distance_std=results[-1][1][2],
+        guess_distance=results[-1][1][3],
     )
 
 
@@ -144,20 +149,26 @@ def _load(dataset: Path, row: ManifestRow, pool_bits: int) -> _Capture:
 
 def _row(
     items: dict[str, dict[Role, list[_Capture]]], m: int, most: int, params: CommitmentParams
-) -> tuple[Row, tuple[float, float, float]]:
+) -> tuple[Row, tuple[float, float, float, float]]:
     commitments: dict[str, tuple[Commitment, NDArray[np.uint8]]] = {}
+    codes: dict[str, NDArray[np.uint8]] = {}
     for name, shots in items.items():
         pool = [c for c in (*shots[Role.ENROL], *shots[Role.GENUINE][: most - 1]) if c.usable]
         if len(pool) >= m:
             code = enrolled_code([c.residual for c in pool[:m]], params.pool_bits)
             commitment, _ = commit(code, params)
             commitments[name] = (commitment, selected_bits(code, commitment.mask))
+            codes[name] = np.unpackbits(code.bits)
     genuine, attacks = _Counter(), {role: _Counter() for role in _ATTACKS}
     others, retakes, corrected = _Counter(), 0, []
-    ones, distances = [], []
+    ones, distances, guessed = [], [], []
+    ones_count = np.sum(list(codes.values()), axis=0)
     for name, (commitment, reference) in commitments.items():
         chosen = np.unpackbits(commitment.mask).astype(bool)
         ones.append(float(reference.mean()))
+        if len(codes) > 1:
+            majority = (ones_count - codes[name]) * 2 > len(codes) - 1
+            guessed.append(float(np.mean(majority[chosen] != reference)))
         for probe in items[name][Role.GENUINE][most - 1 :]:
             retakes += not probe.usable
             opening = open_commitment(commitment, probe.codes[:, chosen])
@@ -183,8 +194,11 @@ def _row(
         twin=attacks[Role.TWIN].tally(),
         corrected=tuple(corrected),
     )
-    spread = (float(np.mean(distances)), float(np.std(distances))) if distances else (0.0, 0.0)
-    return row, (float(np.mean(ones)) if ones else float("nan"), *spread)
+    return row, (_mean(ones), _mean(distances), float(np.std(distances)), _mean(guessed))
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
 
 
 class _Counter:
@@ -224,7 +238,8 @@ def table(report: Report) -> str:
         "",
         f"committed bits that are ones: {report.ones_share:.1%}; other-item distance "
         f"{report.other_distance_mean:.3f} ± {report.other_distance_std:.3f} "
-        f"({report.degrees_of_freedom:.0f} degrees of freedom of {p.code_bits} bits)",
+        f"({report.degrees_of_freedom:.0f} degrees of freedom of {p.code_bits} bits); "
+        f"distance from the other items' majority guess {report.guess_distance:.3f}",
     ]
     return "\n".join(lines)
 
