@@ -9,16 +9,14 @@ so the records it signed still verify, but it signs nothing more.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from app.flows import keys
 from app.flows.keys import SKEY_SUFFIX, VKEY_SUFFIX, KeyFileError, KeyFiles, load_signer, new_key
-from registry_client.client import EmbeddedRegistry
 from registry_client.errors import RecordFormatError
-from registry_client.ledger import NewEntry
 from registry_client.note import SignerKey, VerifierKey
-from registry_client.records import KeyAction, KeyEvent, KeyId
-from registry_client.registry import entry_keys
+from registry_client.registry import Registry
 
 RETIRED_SUFFIX = ".skey.retired"
 _PRIVATE = "PRIVATE+KEY+"
@@ -60,28 +58,22 @@ def export_public_key(key: KeyFiles, path: Path) -> None:
 
 
 def rotate_key(
-    key: KeyFiles, registry: EmbeddedRegistry, *, now: datetime | None = None
-) -> tuple[KeyFiles, int]:
-    """Replace ``key`` by a new key, logging the rotation in ``registry``.
+    key: KeyFiles, registry: Registry, *, now: datetime | None = None
+) -> tuple[KeyFiles, int | None]:
+    """Replace ``key`` by a new key ``NAME-2`` (or the next free number), logging the
+    rotation in ``registry`` (`keys.rotate_key`) and setting the old private key aside.
 
-    Returns the new key and the key event's leaf index. Refuses a key without its
-    private half.
+    Returns the new key and the key event's leaf (``None``: queued offline). Refuses a
+    key without its private half.
     """
     if not key.skey_path.exists():
         raise KeyFileError(f"{key.key.reference} has no private key here: cannot rotate it")
     old = load_signer(key.skey_path)
     directory = key.skey_path.parent
-    serial = 2
-    while (directory / f"{key.key.name}-{serial}{VKEY_SUFFIX}").exists():
-        serial += 1
-    new = new_key(f"{key.key.name}-{serial}", directory)
-    event = KeyEvent(
-        action=KeyAction.ROTATE,
-        key=new.key,
-        previous=KeyId.of(key.key),
-        time=(now or datetime.now(UTC)).replace(microsecond=0),
-    )
-    envelope = old.sign(event)
-    (leaf,) = registry.append([NewEntry(data=envelope.format(), keys=entry_keys(event))])
+    number = 2
+    while (directory / f"{key.key.name}-{number}{VKEY_SUFFIX}").exists():
+        number += 1
+    new = new_key(f"{key.key.name}-{number}", directory)
+    leaf = keys.rotate_key(registry, old, new.key, now=now)
     key.skey_path.replace(key.skey_path.with_name(key.key.name + RETIRED_SUFFIX))
     return new, leaf
