@@ -33,14 +33,21 @@ def _hsv(b: float, g: float, r: float, min_value: float) -> tuple[float, float]:
     return span / top, sector * (math.pi / 3.0)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _chroma(patches: NDArray[np.uint8], f: int, y: int, x: int) -> tuple[float, float]:
-    """Opponent chromaticity ((R − G)/Σ, (G − B)/Σ) of one pixel, Σ = R + G + B + 12."""
-    b = float(patches[f, y, x, 0])
-    g = float(patches[f, y, x, 1])
-    r = float(patches[f, y, x, 2])
-    total = b + g + r + 12.0
-    return (r - g) / total, (g - b) / total
+@njit(cache=True, nogil=True, parallel=True)
+def _chroma_planes(patches: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """Opponent chromaticity ((R − G)/Σ, (G − B)/Σ), Σ = R + G + B + 12: (N, S, S, 2)."""
+    n, rows, cols = patches.shape[0], patches.shape[1], patches.shape[2]
+    out = np.empty((n, rows, cols, 2), np.float32)
+    for fy in prange(n * rows):
+        f, y = divmod(np.int64(fy), rows)  # prange's index is unsigned
+        for x in range(cols):
+            b = float(patches[f, y, x, 0])
+            g = float(patches[f, y, x, 1])
+            r = float(patches[f, y, x, 2])
+            total = b + g + r + 12.0
+            out[f, y, x, 0] = (r - g) / total
+            out[f, y, x, 1] = (g - b) / total
+    return out
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -70,6 +77,7 @@ def pixel_maps(
     """
     n, rows, cols = patches.shape[0], patches.shape[1], patches.shape[2]
     scale = 1.0 / 255.0
+    chroma = _chroma_planes(patches)
     for y in prange(rows):
         up = max(y - 1, 0)
         down = min(y + 1, rows - 1)
@@ -103,16 +111,11 @@ def pixel_maps(
                 sum_g += cg
                 sum_rr += cr * cr
                 sum_gg += cg * cg
-                a_right, b_right = _chroma(patches, f, y, right)
-                a_left, b_left = _chroma(patches, f, y, left)
-                a_down, b_down = _chroma(patches, f, down, x)
-                a_up, b_up = _chroma(patches, f, up, x)
-                edge += math.sqrt(
-                    (a_right - a_left) ** 2
-                    + (b_right - b_left) ** 2
-                    + (a_down - a_up) ** 2
-                    + (b_down - b_up) ** 2
-                )
+                da = chroma[f, y, right, 0] - chroma[f, y, left, 0]
+                db = chroma[f, y, right, 1] - chroma[f, y, left, 1]
+                ea = chroma[f, down, x, 0] - chroma[f, up, x, 0]
+                eb = chroma[f, down, x, 1] - chroma[f, up, x, 1]
+                edge += math.sqrt(da * da + db * db + ea * ea + eb * eb)
             out[0, y, x] = s_max
             out[1, y, x] = s_max * (1.0 - math.sqrt(sum_cos**2 + sum_sin**2) / n)
             out[2, y, x] = _range(occupied) * (2.0 * math.pi / HUE_BINS)

@@ -23,7 +23,7 @@ class RegistrationParams:
 
     patch_size: int = 128  # the window is rectified to this many px a side
     focal_per_width: float = 0.9  # phone main cameras: 60–70° across the long side
-    max_points: int = 100  # corners tracked on the code and its quiet zone
+    max_points: int = 64  # corners tracked on the code and its quiet zone
     min_track_module_px: float = 4.0  # frames are tracked halved while modules stay this big
     min_points: int = 16  # below this many tracked corners a frame is dropped
     max_fb_error_px: float = 1.0  # forward–backward optical-flow consistency

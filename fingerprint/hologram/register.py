@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -77,8 +78,7 @@ def register(
     params: RegistrationParams = RegistrationParams(),
 ) -> Registration:
     """Register ``frames`` (BGR uint8, one size) to the code frame of the item in view."""
-    grays = [np.asarray(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), np.uint8) for f in frames]
-    found = _reference(grays)
+    found = _reference(frames)
     if found is None:
         return _empty(params.patch_size, region)
     ref_index, code = found
@@ -89,16 +89,13 @@ def register(
     levels = 0
     while module_px / 2 ** (levels + 1) >= params.min_track_module_px:
         levels += 1
-    shrink = np.diag([0.5**levels, 0.5**levels, 1.0])
-    small = [_halved(g, levels) for g in grays]
-    tracked = _track(small, ref_index, shrink @ to_ref, code.modules, params)
-    homographies = [None if h is None else np.linalg.inv(shrink) @ h for h in tracked]
+    homographies = _track(frames, ref_index, to_ref, code.modules, levels, params)
     kept = [i for i, h in enumerate(homographies) if h is not None]
     patch_to_modules = _perspective(
         np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float64) * params.patch_size,
         region.corners(),
     )
-    width, height = grays[0].shape[1], grays[0].shape[0]
+    height, width = frames[0].shape[:2]
     patches = np.empty((len(kept), params.patch_size, params.patch_size, 3), np.uint8)
     cameras = np.empty((len(kept), 3), np.float64)
     for slot, index in enumerate(kept):
@@ -138,35 +135,81 @@ def camera_centre(
     return np.asarray(-rotation.T @ t, np.float64)
 
 
-def _reference(grays: list[Frame]) -> tuple[int, ItemCode] | None:
+def _reference(frames: Sequence[Frame]) -> tuple[int, ItemCode] | None:
     """The first of the middle, first and last frames whose code decodes."""
-    for index in dict.fromkeys((len(grays) // 2, 0, len(grays) - 1)):
-        code = read_code(grays[index])
+    for index in dict.fromkeys((len(frames) // 2, 0, len(frames) - 1)):
+        code = read_code(np.asarray(cv2.cvtColor(frames[index], cv2.COLOR_BGR2GRAY), np.uint8))
         if code is not None:
             return index, code
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Crop:
+    """A box of a frame around the code, in grey, halved ``levels`` times.
+
+    Tracking only looks at the code and its quiet zone, so only that part of a frame,
+    grown by 30% of its size for the motion to the next frame, is converted and searched.
+    """
+
+    gray: Frame
+    x0: int
+    y0: int
+    scale: float
+
+    @classmethod
+    def around(cls, frame: Frame, outline: NDArray[np.float64], levels: int) -> _Crop:
+        low, high = outline.min(axis=0), outline.max(axis=0)
+        grow = 0.3 * float(np.max(high - low))
+        height, width = frame.shape[:2]
+        x0, y0 = (max(0, int(v - grow)) for v in low)
+        x1, y1 = min(width, int(high[0] + grow) + 1), min(height, int(high[1] + grow) + 1)
+        gray = np.asarray(cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY), np.uint8)
+        for _ in range(levels):
+            gray = np.asarray(cv2.pyrDown(gray), np.uint8)
+        return cls(gray=gray, x0=x0, y0=y0, scale=0.5**levels)
+
+    def inward(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
+        return ((points - [self.x0, self.y0]) * self.scale).astype(np.float32)
+
+    def outward(self, points: NDArray[np.float32]) -> NDArray[np.float32]:
+        return (points / self.scale + [self.x0, self.y0]).astype(np.float32)
+
+
+def _outline(homography: NDArray[np.float64], modules: tuple[int, int]) -> NDArray[np.float64]:
+    """Image corners of the code grown by its quiet zone, (4, 2)."""
+    cols, rows = modules
+    q = _QUIET_MODULES
+    corners = np.array([[-q, -q], [cols + q, -q], [cols + q, rows + q], [-q, rows + q]])
+    return np.asarray(
+        cv2.perspectiveTransform(corners.reshape(-1, 1, 2), homography).reshape(-1, 2), np.float64
+    )
+
+
 def _track(
-    grays: list[Frame],
+    frames: Sequence[Frame],
     ref_index: int,
     to_ref: NDArray[np.float64],
     modules: tuple[int, int],
+    levels: int,
     params: RegistrationParams,
 ) -> list[NDArray[np.float64] | None]:
     """Module→frame homography of every frame (None where tracking failed)."""
-    out: list[NDArray[np.float64] | None] = [None] * len(grays)
+    out: list[NDArray[np.float64] | None] = [None] * len(frames)
     out[ref_index] = to_ref
     for step in (1, -1):
         homography = to_ref
-        points, anchors = _seed(grays[ref_index], to_ref, modules, params)
+        points = anchors = np.zeros((0, 2), np.float32)
         index = ref_index + step
-        while 0 <= index < len(grays):
-            previous = grays[index - step]
-            points, anchors = _flow(previous, grays[index], points, anchors, params)
+        while 0 <= index < len(frames):
+            outline = _outline(homography, modules)
+            before = _Crop.around(frames[index - step], outline, levels)
+            after = dataclasses.replace(
+                before, gray=_Crop.around(frames[index], outline, levels).gray
+            )
             if len(points) < params.min_points:
-                points, anchors = _seed(grays[index - step], homography, modules, params)
-                points, anchors = _flow(previous, grays[index], points, anchors, params)
+                points, anchors = _seed(before, outline, homography, params)
+            points, anchors = _flow(before, after, points, anchors, params)
             found = _fit(anchors, points, params) if len(points) >= params.min_points else None
             if found is None:
                 break  # lost: the frames beyond are not registered either
@@ -177,49 +220,48 @@ def _track(
 
 
 def _seed(
-    gray: Frame,
+    crop: _Crop,
+    outline: NDArray[np.float64],
     homography: NDArray[np.float64],
-    modules: tuple[int, int],
     params: RegistrationParams,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Corners on the code and its quiet zone, with their module coordinates."""
-    cols, rows = modules
-    q = _QUIET_MODULES
-    outline = np.array([[-q, -q], [cols + q, -q], [cols + q, rows + q], [-q, rows + q]])
-    polygon = cv2.perspectiveTransform(outline.reshape(-1, 1, 2), homography).reshape(-1, 2)
-    mask = np.zeros(gray.shape, np.uint8)
+    """Corners on the code and its quiet zone (image coordinates), with their module coordinates."""
+    mask = np.zeros(crop.gray.shape, np.uint8)
+    polygon = crop.inward(outline.astype(np.float32))
     cv2.fillConvexPoly(mask, np.rint(polygon).astype(np.int32), 255)
     found = cv2.goodFeaturesToTrack(
-        gray, params.max_points, qualityLevel=0.01, minDistance=4, mask=mask, blockSize=5
+        crop.gray, params.max_points, qualityLevel=0.01, minDistance=4, mask=mask, blockSize=5
     )
     if found is None:
         empty = np.zeros((0, 2), np.float32)
         return empty, empty
-    points = found.reshape(-1, 2).astype(np.float32)
+    points = crop.outward(found.reshape(-1, 2).astype(np.float32))
     anchors = cv2.perspectiveTransform(points.reshape(-1, 1, 2), np.linalg.inv(homography))
     return points, anchors.reshape(-1, 2).astype(np.float32)
 
 
 def _flow(
-    previous: Frame,
-    current: Frame,
+    before: _Crop,
+    after: _Crop,
     points: NDArray[np.float32],
     anchors: NDArray[np.float32],
     params: RegistrationParams,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Track ``points`` into ``current``; keep those that come back to where they started."""
+    """Track ``points`` (image coordinates) from one crop into the next, same box; keep
+    those that come back to where they started."""
     if len(points) == 0:
         return points, anchors
+    start = before.inward(points)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
     ahead, ok1, _ = cv2.calcOpticalFlowPyrLK(
-        previous, current, points, None, winSize=_WINDOW, maxLevel=_LEVELS, criteria=criteria
+        before.gray, after.gray, start, None, winSize=_WINDOW, maxLevel=_LEVELS, criteria=criteria
     )
     back, ok2, _ = cv2.calcOpticalFlowPyrLK(
-        current, previous, ahead, None, winSize=_WINDOW, maxLevel=_LEVELS, criteria=criteria
+        after.gray, before.gray, ahead, None, winSize=_WINDOW, maxLevel=_LEVELS, criteria=criteria
     )
-    error = np.linalg.norm(back - points, axis=1)
+    error = np.linalg.norm(back - start, axis=1) / before.scale
     good = (ok1.ravel() == 1) & (ok2.ravel() == 1) & (error < params.max_fb_error_px)
-    return ahead[good].astype(np.float32), anchors[good]
+    return after.outward(ahead[good]), anchors[good]
 
 
 def _fit(
@@ -248,12 +290,6 @@ def _rectify(frame: Frame, patch_to_image: NDArray[np.float64], size: int) -> ND
         borderMode=cv2.BORDER_REPLICATE,
     )
     return np.asarray(patch, np.uint8)
-
-
-def _halved(gray: Frame, times: int) -> Frame:
-    for _ in range(times):
-        gray = np.asarray(cv2.pyrDown(gray), np.uint8)
-    return gray
 
 
 def _perspective(src: NDArray[np.float64], dst: NDArray[np.float64]) -> NDArray[np.float64]:
