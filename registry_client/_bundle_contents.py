@@ -1,0 +1,258 @@
+"""What a bundle holds, checked the same way on export and on open.
+
+`check_contents` checks that the entries are one selected product record per item
+with its revocations and key events, each product signed by an unrevoked policy key and
+matched by its template; `prove_entries` proves every entry against the checkpoint
+through its level-0 tile (RFC 9162 §2.1.3.2); `BundleLog` serves the checked contents
+to `registry.verify_lookup`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from registry_client._bundle_file import BLOB_PREFIX, ENTRY_PREFIX, BundleFormatError
+from registry_client.bundle_manifest import Selection
+from registry_client.checkpoint import Checkpoint
+from registry_client.errors import (
+    ProofError,
+    RecordFormatError,
+)
+from registry_client.item import ItemId
+from registry_client.merkle import HASH_SIZE, leaf_hash, verify_inclusion
+from registry_client.note import (
+    KeyId,
+)
+from registry_client.policy import TrustPolicy
+from registry_client.records import (
+    KeyAction,
+    KeyEvent,
+    ProductRecord,
+    Record,
+    Revocation,
+    SignedEnvelope,
+    check_signatures,
+    parse_record,
+)
+from registry_client.registry import (
+    ITEM,
+    KEY,
+    check_product,
+)
+from registry_client.tiles import (
+    TILE_WIDTH,
+    Tile,
+    TileHashes,
+    tile_for_node,
+    tiles_for_inclusion,
+)
+
+_CHECK_CHUNK = 4096
+"""Records whose signatures are checked together: well within `records`' remembered
+results, so each is still remembered when its record is opened."""
+
+
+class BundleLog:
+    """The bundled entries, templates and tiles as a `registry.ProvenLog`.
+
+    Built only from checked contents; `registry.verify_lookup` still proves each entry
+    it reads against the checkpoint.
+    """
+
+    __slots__ = ("_blobs", "_by_item", "_by_key", "_entries", "_tiles")
+
+    def __init__(
+        self,
+        entries: Mapping[int, bytes],
+        blobs: Mapping[bytes, bytes],
+        tiles: TileHashes,
+        by_item: Mapping[ItemId, tuple[int, ...]],
+        by_key: Mapping[str, tuple[int, ...]],
+    ) -> None:
+        self._entries = dict(entries)
+        self._blobs = dict(blobs)
+        self._tiles = tiles
+        self._by_item = {item.format(): leaves for item, leaves in by_item.items()}
+        self._by_key = dict(by_key)
+
+    @property
+    def items(self) -> tuple[ItemId, ...]:
+        """The items covered, sorted."""
+        return tuple(sorted(ItemId.parse(text) for text in self._by_item))
+
+    def find(self, kind: str, key: str) -> tuple[int, ...]:
+        """Leaf indexes under ``(kind, key)`` (`registry.ITEM` or `registry.KEY`)."""
+        index = {ITEM: self._by_item, KEY: self._by_key}.get(kind, {})
+        return index.get(key, ())
+
+    def entry(self, index: int) -> bytes:
+        """Entry ``index``; ``LookupError`` if not bundled."""
+        try:
+            return self._entries[index]
+        except KeyError as exc:
+            raise LookupError(f"entry {index} is not in the bundle") from exc
+
+    def inclusion_proof(self, index: int) -> tuple[bytes, ...]:
+        """Leaf ``index``'s inclusion proof in the checkpoint's tree, from the tiles."""
+        return self._tiles.inclusion_proof(index)
+
+    def blob(self, sha256: bytes) -> bytes:
+        """The template with this SHA-256; ``LookupError`` if not bundled."""
+        try:
+            return self._blobs[sha256]
+        except KeyError as exc:
+            raise LookupError(f"template {sha256.hex()} is not in the bundle") from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Indexes:
+    by_item: dict[ItemId, tuple[int, ...]]
+    by_key: dict[str, tuple[int, ...]]
+    templates: dict[bytes, bytes]
+    records: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An entry's bytes, envelope and record; the signature not yet checked."""
+
+    data: bytes
+    envelope: SignedEnvelope
+    record: Record
+
+    @classmethod
+    def peek(cls, index: int, data: bytes) -> Entry:
+        try:
+            envelope = SignedEnvelope.parse(data)
+            return cls(data, envelope, parse_record(envelope.payload))
+        except RecordFormatError as exc:
+            raise BundleFormatError(exc.reason, field=f"{ENTRY_PREFIX}{index}") from exc
+
+
+def check_contents(
+    peeked: Mapping[int, Entry],
+    template: Callable[[bytes], bytes | None],
+    policy: TrustPolicy,
+    selection: Selection,
+) -> Indexes:
+    """Check that the entries are one selected product record per item, with their
+    revocations and key events, each product validly signed by an unrevoked policy key
+    and matched by its template (`registry.check_product`); returns their indexes and
+    the templates, each looked up by its SHA-256 with ``template``."""
+    by_item: defaultdict[ItemId, list[int]] = defaultdict(list)
+    by_key: defaultdict[str, list[int]] = defaultdict(list)
+    for i in sorted(peeked):
+        record = peeked[i].record
+        if isinstance(record, KeyEvent):
+            by_key[KeyId.of(record.key).format()].append(i)
+        elif isinstance(record, ProductRecord | Revocation):
+            by_item[record.item].append(i)
+        else:
+            raise BundleFormatError(
+                f"a {record.TYPE} record; bundles hold products, revocations and key events",
+                field=f"{ENTRY_PREFIX}{i}",
+            )
+    revoking = {
+        key: [peeked[i].data for i in indexes if _revokes(peeked[i].record)]
+        for key, indexes in by_key.items()
+    }
+    templates: dict[bytes, bytes] = {}
+    used_keys: set[str] = set()
+    for n, (item, indexes) in enumerate(by_item.items()):
+        if n % _CHECK_CHUNK == 0:  # the next chunk's signatures, together on every core
+            chunk = itertools.islice(by_item.values(), n, n + _CHECK_CHUNK)
+            envelopes = [peeked[i].envelope for leaves in chunk for i in leaves]
+            check_signatures(envelopes, policy.manufacturers)
+        products = [
+            (i, peeked[i].envelope, record)
+            for i in indexes
+            if isinstance(record := peeked[i].record, ProductRecord)
+        ]
+        if len(products) != 1:
+            raise BundleFormatError(f"item {item} has {len(products)} product records")
+        ((index, envelope, record),) = products
+        if not selection.matches(record):
+            raise BundleFormatError(
+                f"item {item} is outside the selection {selection.describe()}",
+                field=f"{ENTRY_PREFIX}{index}",
+            )
+        blob = template(record.template_sha256)
+        if blob is None:
+            raise BundleFormatError(
+                f"template of item {item} is missing",
+                field=f"{BLOB_PREFIX}{record.template_sha256.hex()}",
+            )
+        key = record.manufacturer.format()
+        check_product(envelope, blob, policy, revoking.get(key, ()))
+        templates[record.template_sha256] = blob
+        used_keys.add(key)
+    if extra_keys := sorted(set(by_key) - used_keys):
+        raise BundleFormatError(f"key events for {extra_keys[0]}, which signed no bundled record")
+    return Indexes(
+        by_item={s: tuple(v) for s, v in by_item.items()},
+        by_key={k: tuple(v) for k, v in by_key.items()},
+        templates=templates,
+        records=len(by_item),
+    )
+
+
+def _revokes(record: Record) -> bool:
+    return isinstance(record, KeyEvent) and record.action is KeyAction.REVOKE
+
+
+def tiles_for_entries(indexes: Iterable[int], size: int) -> frozenset[Tile]:
+    """The tiles that prove each of ``indexes`` in a tree of ``size`` (tlog-tiles).
+
+    For each level-0 tile touched: the tile itself and the tiles of its first leaf's
+    inclusion proof, which the proofs of the tile's other leaves share above level 0.
+    """
+    firsts = {i - i % TILE_WIDTH for i in indexes}
+    tiles: set[Tile] = set()
+    for first in firsts:
+        tiles.add(tile_for_node(0, first, size))
+        tiles.update(tiles_for_inclusion(first, size))
+    return frozenset(tiles)
+
+
+def prove_entries(
+    tiles: Mapping[Tile, bytes], entries: Mapping[int, bytes], checkpoint: Checkpoint
+) -> TileHashes:
+    """Check every entry against the checkpoint; the tiles, as a `TileHashes`.
+
+    Each level-0 tile is proven by its first leaf's inclusion proof (RFC 9162
+    §2.1.3.2): the proof's siblings inside the tile are hashed from all its other
+    hashes, so the root binds the whole tile. Each entry's leaf hash must then equal its
+    tile's hash. Raises `BundleFormatError` for a missing or extra tile, `ProofError`
+    for a tile or entry that does not lead to the checkpoint's root.
+    """
+    size, root = checkpoint.size, checkpoint.root_hash
+    if outside := [i for i in entries if i >= size]:
+        raise BundleFormatError(f"entry {outside[0]} is outside the tree of size {size}")
+    want = tiles_for_entries(entries, size)
+    if missing := sorted(t.path for t in want - tiles.keys()):
+        raise BundleFormatError("tile needed for a proof is missing", field=missing[0])
+    if extra := sorted(t.path for t in tiles.keys() - want):
+        raise BundleFormatError("tile is not needed by any proof", field=extra[0])
+    hashes = TileHashes(size, tiles)
+    for first in sorted({i - i % TILE_WIDTH for i in entries}):
+        tile = tile_for_node(0, first, size)
+        try:
+            verify_inclusion(
+                tiles[tile][:HASH_SIZE], first, size, hashes.inclusion_proof(first), root
+            )
+        except ProofError as exc:
+            raise ProofError(
+                f"{tile.path} does not lead to the checkpoint: {exc}",
+                expected_root=exc.expected_root,
+                calculated_root=exc.calculated_root,
+            ) from exc
+    for i, data in entries.items():
+        tile = tile_for_node(0, i, size)
+        offset = (i % TILE_WIDTH) * HASH_SIZE
+        want_hash, got = tiles[tile][offset : offset + HASH_SIZE], leaf_hash(data)
+        if got != want_hash:
+            raise ProofError(f"entry {i} hashes to {got.hex()}, {tile.path} says {want_hash.hex()}")
+    return hashes
