@@ -1,7 +1,8 @@
 """``hallmark verify-certificate FILE.pdf``: check a verification certificate.
 
-The trust policy (log key, witnesses, manufacturer keys) defaults to the local ledger's,
-as for ``hallmark verify``; ``--device-key`` limits the accepted issuers. Exit 0 when
+The trust policy (log key, witnesses, manufacturer and device keys) defaults to the
+local ledger's, as for ``hallmark verify``. The issuing device must be one given with
+``--device-key``, else one of the policy's ``device`` keys when it lists any. Exit 0 when
 every check passes, 6 when one fails (`app.cli_registry.VERIFICATION_FAILED`), 2 for a
 file that is not a well-formed certificate.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from app.cli_registry import _guarded as guarded
 from app.flows import keys
-from app.flows.certificate import verify_certificate
+from app.flows.certificate import verify_certificate, vouched
 from registry_client.client import read_policy
 
 
@@ -52,7 +53,8 @@ def _verify_certificate(args: argparse.Namespace) -> int:
         f"  score {event.score:+.2f} (genuine at ≥ {cert.genuine_at}, "
         f"counterfeit below {cert.counterfeit_below})"
     )
-    print(f"  verified {event.time.isoformat()} by device {cert.device_key.reference}")
+    trust = "trusted" if vouched(cert, policy, issuers) else "not listed in the policy"
+    print(f"  verified {event.time.isoformat()} by device {cert.device_key.reference} ({trust})")
     print(f"  registered {record.time.isoformat()} by {record.manufacturer.format()}")
     print(f"  leaf {cert.leaf_index} of {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
     print(f"  payload sha256 {cert.digest}")

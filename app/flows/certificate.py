@@ -13,8 +13,9 @@ record's ``c2sp.org/tlog-proof@v1`` text (leaf index, inclusion proof and the ch
 note), the outcome and its reason, the thresholds and the match evidence.
 
 `verify_payload` fails closed, in this order: note and body well formed
-(`CertificateFormatError`); device key among the trusted issuers if any are given, and
-the note and the event signed by it (`SignatureError`); the checkpoint signed to the
+(`CertificateFormatError`); device key among the trusted issuers if any are given (else
+among the policy's ``device`` keys if it lists any), and the note and the event signed
+by it (`SignatureError`); the checkpoint signed to the
 policy's quorum and the record included in it (`CheckpointError`, `SignatureError`,
 `ProofError`); the record signed by a manufacturer the policy trusts (`SignatureError`);
 event, record and outcome about the same item and verdict (`CertificateMismatchError`).
@@ -178,11 +179,13 @@ def verify_payload(
 ) -> Certificate:
     """The certificate in ``payload`` once every check passes (see the module docstring).
 
-    ``issuers``, when given, are the only device keys accepted.
+    The issuing device must be one of ``issuers`` when given, else one of the policy's
+    ``device`` keys when it lists any; otherwise any device may issue (`vouched` says).
     """
     cert = _parse(payload)
-    if issuers and cert.device_key not in issuers:
-        trusted = ", ".join(k.reference for k in issuers)
+    allowed = issuers or policy.devices
+    if allowed and cert.device_key not in allowed:
+        trusted = ", ".join(k.reference for k in allowed)
         raise SignatureError(
             f"issued by device {cert.device_key.reference}, want one of {trusted}",
             key=cert.device_key.reference,
@@ -195,6 +198,11 @@ def verify_payload(
     if event != cert.event or record != cert.record or checkpoint != cert.checkpoint:
         raise CertificateMismatchError("the signed parts differ from the parsed ones")
     return cert
+
+
+def vouched(cert: Certificate, policy: TrustPolicy, issuers: tuple[VerifierKey, ...] = ()) -> bool:
+    """Whether the issuing device is one the verifier named or its policy lists."""
+    return cert.device_key in (issuers or policy.devices)
 
 
 def read_pdf(data: bytes) -> tuple[bytes, str]:

@@ -35,6 +35,7 @@ from app.flows.certificate import (
     read_pdf,
     verify_certificate,
     verify_payload,
+    vouched,
 )
 from app.flows.verify import Outcome, Verification
 from app.ui.certificate_pdf import write_pdf
@@ -190,6 +191,15 @@ def test_certificate_from_an_unlisted_device_is_refused_when_issuers_are_given(
     other = generate_key("counter-8")
     with pytest.raises(SignatureError, match="issued by device counter-7"):
         verify_payload(issued.cert.payload, issued.policy, issuers=(other.verifier,))
+
+
+def test_policy_that_lists_devices_accepts_only_those(issued: Issued) -> None:
+    listed = dataclasses.replace(issued.policy, devices=(issued.device.verifier,))
+    cert = verify_payload(issued.cert.payload, listed)
+    assert vouched(cert, listed) and not vouched(cert, issued.policy)
+    others = dataclasses.replace(issued.policy, devices=(generate_key("counter-9").verifier,))
+    with pytest.raises(SignatureError, match="want one of counter-9"):
+        verify_payload(issued.cert.payload, others)
 
 
 def test_forged_issuer_key_with_the_original_event_is_refused(issued: Issued) -> None:
@@ -362,6 +372,7 @@ def test_cli_checks_a_certificate(
     assert main(["verify-certificate", str(tmp_path / "good.pdf"), *args]) == 0
     out = capsys.readouterr().out
     assert f"OK: GENUINE — GTIN {GTIN} serial SN0001" in out
+    assert "(not listed in the policy)" in out
     assert issued.cert.digest in out
     assert (
         main(["verify-certificate", str(tmp_path / "good.pdf"), *args, "--device-key", str(device)])
