@@ -13,12 +13,13 @@ record's ``c2sp.org/tlog-proof@v1`` text (leaf index, inclusion proof and the ch
 note), the outcome and its reason, the thresholds and the match evidence.
 
 `verify_payload` fails closed, in this order: note and body well formed
-(`CertificateFormatError`); device key among the trusted issuers if any are given (else
-among the policy's ``device`` keys if it lists any), and the note and the event signed
-by it (`SignatureError`); the checkpoint signed to the
-policy's quorum and the record included in it (`CheckpointError`, `SignatureError`,
-`ProofError`); the record signed by a manufacturer the policy trusts (`SignatureError`);
-event, record and outcome about the same item and verdict (`CertificateMismatchError`).
+(`CertificateFormatError`); the issuing device accepted (one of the issuers given, else
+of the policy's ``device`` keys if it lists any) and the note signed by it
+(`SignatureError`); event, record and outcome about one item and one verdict, the event
+naming that device (`CertificateMismatchError`); the event signed by the device
+(`SignatureError`); the checkpoint signed to the policy's quorum and the record included
+in it (`SignatureError`, `CheckpointError`, `ProofError`); the record signed by a
+manufacturer the policy trusts (`SignatureError`).
 A certificate says what was true when it was issued: a later revocation of the item or
 key is the registry's to tell.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,7 +66,7 @@ ATTACHMENT = "hallmark-certificate.txt"
 MAX_PDF_SIZE = 8 * 1024 * 1024
 MAX_PAYLOAD_SIZE = 64 * 1024
 
-_DECIMAL = re.compile(r"-?[0-9]{1,7}\.[0-9]{2,4}")
+_DECIMAL = re.compile(r"-?[0-9]{1,15}\.[0-9]{2,4}")
 _EVIDENCE_COUNTS = ("inliers", "matches")
 _EVIDENCE_VALUES = ("fine", "coarse", "lbp_distance", "overlap", "novelty")
 _EVIDENCE_LABELS = {
@@ -156,7 +158,7 @@ def issue(
         "evidence": {
             "inliers": e.inliers,
             "matches": e.matches,
-            **{name: f"{getattr(e, name):.3f}" for name in _EVIDENCE_VALUES},
+            **{name: _decimal_text(getattr(e, name), name) for name in _EVIDENCE_VALUES},
         },
         "outcome": verification.outcome.value,
         "proof": format_proof(
@@ -400,6 +402,12 @@ def _b64decode(value: Any, name: str) -> bytes:
         return decode_base64(_typed(value, str, name))
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from exc
+
+
+def _decimal_text(value: float, name: str) -> str:
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        raise CannotCertify(f"match evidence {name} is {value}: nothing to certify")
+    return f"{value:.3f}"
 
 
 def _when(moment: datetime) -> str:

@@ -178,6 +178,17 @@ def test_a_verification_without_a_record_cannot_be_certified(issued: Issued) -> 
         issue(nothing, device=issued.device)
 
 
+def test_evidence_that_is_not_a_number_cannot_be_certified(issued: Issued) -> None:
+    match = issued.verification.match
+    assert match is not None
+    broken = dataclasses.replace(
+        match, evidence=dataclasses.replace(match.evidence, novelty=float("nan"))
+    )
+    verification = dataclasses.replace(issued.verification, match=broken)
+    with pytest.raises(CannotCertify, match="novelty is nan"):
+        issue(verification, device=issued.device)
+
+
 def test_changed_body_breaks_the_device_signature(issued: Issued) -> None:
     payload = issued.cert.payload.replace(b'"outcome":"genuine"', b'"outcome":"retake"')
     assert payload != issued.cert.payload
