@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
@@ -28,7 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.flows.ledger_browse import LogCheck, LogView, Row, SearchStep, check_log, search, size
+from app.flows.ledger_browse import (
+    LogCheck,
+    LogView,
+    Row,
+    SearchStep,
+    check_log,
+    open_view,
+    search,
+    size,
+    view_of,
+)
+from app.jobs import Workspace
 from app.tasks import Task
 from app.ui import present
 from app.ui.ledger_model import LedgerModel
@@ -48,6 +60,9 @@ class LedgerPage(QWidget):
         super().__init__(parent)
         self._pool = pool
         self._view: LogView | None = None
+        self._owned: LogView | None = None
+        """The view `browse` opened, closed when replaced."""
+        self._target = ""
         self._cancel_search = threading.Event()
         self._found: list[int] = []
         self._waiting_row: int | None = None
@@ -126,13 +141,43 @@ class LedgerPage(QWidget):
         self.model.modelReset.connect(self._forget_selection)
         self._update_buttons()
 
+    def browse(self, target: str, policy_file: Path | None, workspace: Workspace) -> None:
+        """Browse ``target`` (a ledger folder or URL, opened in the thread pool), or the
+        workspace's local ledger when ``target`` is empty."""
+        if not target:
+            registry = workspace.registry
+            name = f"local ledger {registry.ledger.path}"
+            self.set_view(view_of(registry, workspace.places.state, name=name))
+            return
+        self._target = target
+        task = Task(partial(open_view, target, policy_file, workspace.places.state))
+        task.signals.done.connect(self._on_opened)
+        task.signals.failed.connect(self._on_open_failed)
+        self._pool.start(task)
+
     def set_view(self, view: LogView) -> None:
-        """Browse ``view`` from now on (the caller owns and closes it)."""
+        """Browse ``view`` from now on; the caller owns it (see `browse`)."""
         self.cancel()
+        self.close_view()
         self._view = view
         self._where.setText(f"Registry: {view.name}")
         self.model.reset(None, 0)
         self.refresh()
+
+    def close_view(self) -> None:
+        """Close the registry if this page opened it (`browse` with a target)."""
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
+
+    @Slot(object)
+    def _on_opened(self, view: LogView) -> None:
+        self.set_view(view)
+        self._owned = view
+
+    @Slot(object)
+    def _on_open_failed(self, error: Exception) -> None:
+        self.status.emit(f"Cannot open the registry {self._target}: {error}")
 
     @property
     def view(self) -> LogView | None:

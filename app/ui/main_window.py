@@ -32,7 +32,6 @@ from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.tasks import Task
 
 if TYPE_CHECKING:
-    from app.flows.ledger_browse import LogView
     from app.flows.verify import Verification
     from app.jobs import Places, Workspace
     from app.selftest import SelfTestReport
@@ -61,8 +60,6 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._workspace: Workspace | None = None
         self._retired: list[Workspace] = []
-        self._view: LogView | None = None
-        """The registry the Ledger page browses, when this window opened it."""
         self.setWindowTitle("Hallmark")
         self.verify_page = VerifyPage(pool)
         self.enrol_page = EnrolPage(pool)
@@ -184,31 +181,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _open_registry(self) -> None:
         """Browse the registry chosen in Settings, or the local ledger."""
-        from app.flows.ledger_browse import open_view, view_of
-
-        if self._workspace is None:
-            return
-        target, state = self._settings.registry, self._workspace.places.state
-        if not target:
-            registry = self._workspace.registry
-            self._show_view(view_of(registry, state, name=f"local ledger {registry.ledger.path}"))
-            return
-        task = Task(partial(open_view, target, self._settings.policy_file, state))
-        task.signals.done.connect(self._show_view)
-        task.signals.failed.connect(self._on_registry_failed)
-        self._pool.start(task)
-
-    @Slot(object)
-    def _on_registry_failed(self, error: Exception) -> None:
-        self.statusBar().showMessage(f"Cannot open the registry {self._settings.registry}: {error}")
-
-    @Slot(object)
-    def _show_view(self, view: LogView) -> None:
-        if self._view is not None:
-            self._view.close()
-        local = self._workspace is not None and view.registry is self._workspace.registry
-        self._view = None if local else view  # the workspace closes its own registry
-        self.ledger_page.set_view(view)
+        if self._workspace is not None:
+            self.ledger_page.browse(
+                self._settings.registry, self._settings.policy_file, self._workspace
+            )
 
     @Slot(object)
     def _on_verified(self, verification: Verification) -> None:
@@ -237,10 +213,11 @@ class MainWindow(QMainWindow):
         self.enrol_page.cancel()
         self.ledger_page.cancel()
         self._pool.waitForDone(SHUTDOWN_WAIT_MS)
-        for opened in (self._view, self._workspace, *self._retired):
+        self.ledger_page.close_view()
+        for opened in (self._workspace, *self._retired):
             if opened is not None:
                 opened.close()
-        self._view, self._workspace, self._retired = None, None, []
+        self._workspace, self._retired = None, []
         super().closeEvent(event)
 
 
