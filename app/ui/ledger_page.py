@@ -144,12 +144,12 @@ class LedgerPage(QWidget):
     def browse(self, target: str, policy_file: Path | None, workspace: Workspace) -> None:
         """Browse ``target`` (a ledger folder or URL, opened in the thread pool), or the
         workspace's local ledger when ``target`` is empty."""
+        self._target = target
         if not target:
             registry = workspace.registry
             name = f"local ledger {registry.ledger.path}"
             self.set_view(view_of(registry, workspace.places.state, name=name))
             return
-        self._target = target
         task = Task(partial(open_view, target, policy_file, workspace.places.state))
         task.signals.done.connect(self._on_opened)
         task.signals.failed.connect(self._on_open_failed)
@@ -172,6 +172,9 @@ class LedgerPage(QWidget):
 
     @Slot(object)
     def _on_opened(self, view: LogView) -> None:
+        if view.name != self._target:  # another registry was chosen meanwhile
+            view.close()
+            return
         self.set_view(view)
         self._owned = view
 
