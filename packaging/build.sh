@@ -20,7 +20,7 @@ if [[ $(uname -s) == Linux ]]; then
     rm -rf "$appdir"
     mkdir -p "$appdir/usr/lib" "$appdir/usr/share/applications" \
         "$appdir/usr/share/icons/hicolor/256x256/apps" "$appdir/usr/share/icons/hicolor/scalable/apps"
-    cp -a dist/hallmark "$appdir/usr/lib/hallmark"
+    cp -al dist/hallmark "$appdir/usr/lib/hallmark"  # hard links: no second copy on disk
     cp packaging/linux/AppRun "$appdir/AppRun"
     cp resources/hallmark.desktop "$appdir/hallmark.desktop"
     cp resources/hallmark.desktop "$appdir/usr/share/applications/"

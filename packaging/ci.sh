@@ -23,15 +23,18 @@ app=$bundle/hallmark
 fail() { echo "packaging CI FAILED: $*" >&2; exit 1; }
 
 want="hallmark $(.venv/bin/python -c 'import app; print(app.__version__)')"
-got=$("$app" --version)
+got=$("$app" --version) || fail "hallmark --version exited $?"
 [[ $got == "$want" ]] || fail "--version printed '$got', want '$want'"
 echo "ok: $got"
+got=$(dist/Hallmark.AppDir/AppRun --version) || fail "AppRun --version exited $?"
+[[ $got == "$want" ]] || fail "AppRun --version printed '$got', want '$want'"
+echo "ok: AppDir runs"
 
-"$app" selftest | tee "$home/first.txt"
+"$app" selftest | tee "$home/first.txt" || fail "first self-test failed"
 grep -q "compiled and cached" "$home/first.txt" || fail "first self-test did not compile"
 grep -q "^cache: $XDG_CACHE_HOME/hallmark/numba" "$home/first.txt" ||
     fail "Numba cache is not in the per-user folder $XDG_CACHE_HOME/hallmark/numba"
-"$app" selftest >"$home/second.txt"
+"$app" selftest >"$home/second.txt" || fail "second self-test failed"
 if grep -q "compiled" "$home/second.txt"; then
     cat "$home/second.txt"
     fail "second self-test compiled again: the Numba cache is not used"
@@ -40,7 +43,7 @@ echo "ok: second self-test loaded every kernel from the cache"
 
 shot=dist/hallmark-main-window.png
 rm -f "$shot"
-"$app" gui --screenshot "$shot"
+"$app" gui --screenshot "$shot" || fail "gui --screenshot failed"
 [[ -s $shot ]] || fail "no screenshot"
 echo "ok: main window screenshot $shot"
 
