@@ -141,20 +141,23 @@ def test_search_by_serial_gtin_and_item(view: LogView) -> None:
         list(search(view, "  ", threading.Event()))
 
 
-def test_check_log_then_refuse_a_fork_with_the_same_log_key(
-    ledger: Ledger, view: LogView, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def fork(ledger: Ledger, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same log key signing a different tree of the same size."""
+    folder = tmp_path_factory.mktemp("fork") / "ledger"
+    policy = create_ledger(folder, ledger.log_key, manufacturers=(ledger.maker.verifier,))
+    forked = EmbeddedRegistry.open(folder, folder.parent / "state", policy)
+    try:
+        _fill(forked, ledger.maker, range(1000, 1001 + ITEMS))
+    finally:
+        forked.close()
+    return folder
+
+
+def test_check_log_then_refuse_a_fork_with_the_same_log_key(view: LogView, fork: Path) -> None:
     check = check_log(view, full=True)
     assert check.current.size == ITEMS + 1
     assert check.audit is not None and check.audit.leaves == ITEMS + 1
-    # A fork: the same log key signs a different tree of the same size.
-    fork = tmp_path / "fork"
-    policy = create_ledger(fork, ledger.log_key, manufacturers=(ledger.maker.verifier,))
-    forked = EmbeddedRegistry.open(fork, tmp_path / "fork-state", policy)
-    try:
-        _fill(forked, ledger.maker, range(1000, 1000 + ITEMS + 1))
-    finally:
-        forked.close()
     other = open_view(str(fork), None, view.state_dir)  # this computer saw the real log
     try:
         with pytest.raises(SplitViewError, match="same tree size, different root"):
@@ -222,3 +225,19 @@ def test_check_log_and_full_audit_report_on_the_page(qtbot: QtBot, view: LogView
         page.full_audit()
     assert "Full audit passed: 601 entries," in page.check_result.text()
     assert "600 blobs recomputed" in page.check_result.text()
+
+
+def test_page_reports_a_fork_as_a_failed_check(qtbot: QtBot, view: LogView, fork: Path) -> None:
+    check_log(view, full=False)  # this computer has seen the real log
+    other = open_view(str(fork), None, view.state_dir)
+    try:
+        page = LedgerPage(QThreadPool.globalInstance())
+        qtbot.addWidget(page)
+        page.set_view(other)
+        with qtbot.waitSignal(page.checked, timeout=TIMEOUT_MS) as done:
+            page.check_log()
+        assert isinstance(done.args[0], SplitViewError)
+        assert page.check_result.text().startswith("FAILED — SplitViewError: same tree size")
+    finally:
+        QThreadPool.globalInstance().waitForDone(TIMEOUT_MS)
+        other.close()
