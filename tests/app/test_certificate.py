@@ -41,6 +41,7 @@ from app.flows.verify import Outcome, Verification
 from app.ui.certificate_pdf import write_pdf
 from fingerprint import Decision, Match
 from fingerprint.match import Evidence
+from fingerprint.params import MatchParams
 from fingerprint.template import SCHEME, VERSION
 from registry_client.client import EmbeddedRegistry, create_ledger
 from registry_client.errors import ProofError, SignatureError, VerificationError
@@ -169,7 +170,9 @@ def test_issued_certificate_verifies_and_states_the_verification(issued: Issued)
     assert cert.event_leaf == 5  # where the scan was logged, as the verification says
     assert cert.checkpoint.size == 2  # the record's proof is against the lookup's checkpoint
     assert dict(cert.evidence)["inliers"] == "96"
-    assert (cert.genuine_at, cert.counterfeit_below) == ("3.18", "0.00")
+    fitted = MatchParams()
+    assert cert.genuine_at == f"{fitted.genuine_at:.2f}"
+    assert cert.counterfeit_below == f"{fitted.counterfeit_below:.2f}"
 
 
 def test_a_verification_without_a_record_cannot_be_certified(issued: Issued) -> None:
