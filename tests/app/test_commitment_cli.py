@@ -16,7 +16,11 @@ def _main(*argv: str | Path) -> int:
     return main([str(a) for a in argv])
 
 
-def test_commit_enrol_then_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_commit_enrol_then_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # keys and checkpoints seen
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     rng = np.random.default_rng(8)  # the item of tests/fingerprint/commitment/conftest.py
     item, other = make_item(rng, Material.PHOTO, 0), make_item(rng, Material.PHOTO, 1)
     names = ("enrol-1", "enrol-2", "again", "other")
