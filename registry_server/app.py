@@ -10,11 +10,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from registry_client.client import EmbeddedRegistry
 from registry_server import routes
 from registry_server.batching import Sequencer
 from registry_server.middleware import AccessLog, RateLimit
 from registry_server.ratelimit import TokenBuckets
+from registry_server.store import Store
 from registry_server.witness import Witness
 
 
@@ -33,9 +33,11 @@ class Limits:
 
 
 def create_app(
-    registry: EmbeddedRegistry, *, limits: Limits = Limits(), witness: Witness | None = None
+    registry: Store, *, limits: Limits = Limits(), witness: Witness | None = None
 ) -> Starlette:
-    """The registry's ASGI app over ``registry`` (owned by the caller, not closed here)."""
+    """The registry's ASGI app over ``registry`` (owned by the caller, not closed here).
+
+    ``registry`` is any `store.Store`: `client.EmbeddedRegistry` by default."""
     sequencer = Sequencer(registry, window=limits.batch_window)
 
     @asynccontextmanager

@@ -16,10 +16,10 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from registry_client.client import EmbeddedRegistry
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
+from registry_server.store import Store
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,9 +32,7 @@ class _Job:
 class Sequencer:
     """Batches appends to ``registry`` on one worker thread (see the module docstring)."""
 
-    def __init__(
-        self, registry: EmbeddedRegistry, *, window: float = 0.005, max_batch: int = 256
-    ) -> None:
+    def __init__(self, registry: Store, *, window: float = 0.005, max_batch: int = 256) -> None:
         self._registry = registry
         self._window = window
         self._max_batch = max_batch

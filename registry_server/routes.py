@@ -35,7 +35,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from registry_client.client import MAX_LOOKUP_LEAVES, EmbeddedRegistry
+from registry_client.client import MAX_LOOKUP_LEAVES
 from registry_client.errors import (
     RecordFormatError,
     RegistryError,
@@ -55,6 +55,7 @@ from registry_client.records import (
 )
 from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
+from registry_server.store import Store
 from registry_server.witness import SizeConflict, Witness
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -70,8 +71,8 @@ def _error(status: int, reason: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": reason, **extra}, status_code=status)
 
 
-def _registry(request: Request) -> EmbeddedRegistry:
-    registry: EmbeddedRegistry = request.app.state.registry
+def _registry(request: Request) -> Store:
+    registry: Store = request.app.state.registry
     return registry
 
 
