@@ -34,6 +34,7 @@ import hashlib
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -208,7 +209,8 @@ def vouched(cert: Certificate, policy: TrustPolicy, issuers: tuple[VerifierKey, 
 
 
 def read_pdf(data: bytes) -> tuple[bytes, str]:
-    """The payload attached to a certificate PDF, and the text of its pages.
+    """The payload attached to a certificate PDF, and the text of its pages (as pypdf
+    extracts it: spacing and ligatures may differ from what was drawn).
 
     Raises `CertificateFormatError` for a file that is too large, not a PDF, truncated
     (no ``%%EOF`` at its end), unreadable in pypdf's strict mode, or that holds no
@@ -233,27 +235,37 @@ def read_pdf(data: bytes) -> tuple[bytes, str]:
     found = attachments.get(ATTACHMENT, [])
     if len(found) != 1:
         raise CertificateFormatError(f"{len(found)} payloads named {ATTACHMENT}, want 1")
-    return found[0], " ".join(text.split())
+    return found[0], text
 
 
 def verify_certificate(
     data: bytes, policy: TrustPolicy, *, issuers: tuple[VerifierKey, ...] = ()
 ) -> Certificate:
     """Check a certificate PDF: its payload (`verify_payload`) and that its page states
-    each of `page_claims`, and no other verdict."""
+    each of `page_claims`, and no other verdict.
+
+    Text is compared without whitespace and in NFKC form: text extraction from a PDF
+    guesses word spacing from glyph positions and returns ligatures as one character.
+    """
     payload, text = read_pdf(data)
     cert = verify_payload(payload, policy, issuers=issuers)
+    page = _squeezed(text)
     for claim in page_claims(cert):
-        if claim not in text:
+        if _squeezed(claim) not in page:
             raise CertificateMismatchError(
                 f"the page does not state {claim!r}, which the signed payload does", claim=claim
             )
-    verdicts = re.findall(r"VERDICT: (\S+)", text)
-    if verdicts != [cert.outcome.value.upper()]:
+    words = "|".join(_squeezed(o.value.upper()) for o in Outcome)
+    verdicts = re.findall(rf"VERDICT:({words})", page)
+    if verdicts != [_squeezed(cert.outcome.value.upper())]:
         raise CertificateMismatchError(
             f"the page states verdicts {verdicts}, the signed payload {cert.outcome.value}"
         )
     return cert
+
+
+def _squeezed(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def page_claims(cert: Certificate) -> tuple[str, ...]:
