@@ -130,13 +130,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    if args.screenshot:
-        from app.ui import screenshot
-
-        return screenshot(args.screenshot)
     from app.ui.main_window import run
 
-    return run(sys.argv[:1])
+    return run(sys.argv[:1], screenshot=args.screenshot)
 
 
 def _selftest(args: argparse.Namespace) -> int:

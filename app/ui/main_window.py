@@ -9,13 +9,14 @@ certificate of the last verification; size, position and page are remembered.
 
 from __future__ import annotations
 
-import os
+import sys
+import time
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-from PySide6.QtCore import QThreadPool, Slot
+from PySide6.QtCore import QThreadPool, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +31,12 @@ from PySide6.QtWidgets import (
 
 from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.tasks import Task
+from app.ui.certificate_export import CertificateExport
+from app.ui.enrol_page import EnrolPage
+from app.ui.inspect_page import InspectPage
+from app.ui.ledger_page import LedgerPage
+from app.ui.settings_page import SettingsPage
+from app.ui.verify_page import VerifyPage
 
 if TYPE_CHECKING:
     from app.flows.verify import Verification
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from app.selftest import SelfTestReport
 
 SHUTDOWN_WAIT_MS = 10_000
+SCREENSHOT_TIMEOUT_S = 60.0
 
 
 class MainWindow(QMainWindow):
@@ -45,15 +53,6 @@ class MainWindow(QMainWindow):
     def __init__(
         self, places: Places, pool: QThreadPool, settings: Settings, parent: QWidget | None = None
     ) -> None:
-        # The pages import the fingerprint engine (Numba): imported here, not at module
-        # level, so that `run` sets NUMBA_CACHE_DIR before Numba reads it.
-        from app.ui.certificate_export import CertificateExport
-        from app.ui.enrol_page import EnrolPage
-        from app.ui.inspect_page import InspectPage
-        from app.ui.ledger_page import LedgerPage
-        from app.ui.settings_page import SettingsPage
-        from app.ui.verify_page import VerifyPage
-
         super().__init__(parent)
         self._places = places
         self._pool = pool
@@ -221,11 +220,13 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def run(argv: Sequence[str]) -> int:
-    """Start the desktop app; returns its exit status."""
-    os.environ.setdefault(
-        "NUMBA_CACHE_DIR", str(platformdirs.user_cache_path(APPLICATION) / "numba")
-    )
+def run(argv: Sequence[str], *, screenshot: Path | None = None) -> int:
+    """Start the desktop app; returns its exit status.
+
+    With ``screenshot``, save the main window there once its ledger is open and quit
+    (how ``packaging/ci.sh`` checks a bundle without a screen): 1 if the ledger did not
+    open within `SCREENSHOT_TIMEOUT_S` or the picture could not be saved.
+    """
     from app.jobs import Places
 
     app = QApplication(list(argv))
@@ -234,4 +235,26 @@ def run(argv: Sequence[str]) -> int:
     window = MainWindow(Places.default(), QThreadPool.globalInstance(), Settings.open())
     window.show()
     window.start()
+    if screenshot is not None:
+        timer = QTimer(window, interval=50)
+        deadline = time.monotonic() + SCREENSHOT_TIMEOUT_S
+        timer.timeout.connect(partial(_grab_when_ready, window, screenshot, deadline, timer))
+        timer.start()
     return app.exec()
+
+
+def _grab_when_ready(window: MainWindow, path: Path, deadline: float, timer: QTimer) -> None:
+    if window.workspace is None and time.monotonic() < deadline:
+        return
+    timer.stop()
+    ready = window.workspace is not None
+    saved = window.grab().save(str(path))
+    if not ready:
+        print(
+            f"hallmark: error: the ledger did not open in {SCREENSHOT_TIMEOUT_S:.0f} s",
+            file=sys.stderr,
+        )
+    if not saved:
+        print(f"hallmark: error: cannot save the screenshot as {path}", file=sys.stderr)
+    window.close()
+    QApplication.exit(0 if ready and saved else 1)
