@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-apt_packages=(libpulse0 libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb)
+apt_packages=(libpulse0 libxkbcommon0 libegl1 libgl1 libfontconfig1 libdbus-1-3 xvfb libxcb-icccm4 libxcb-keysyms1)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
