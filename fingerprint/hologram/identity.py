@@ -6,8 +6,7 @@ flakes land on the same patch pixels in every burst of the item. Measured:
 1. the normalised cross-correlation of the chromatic edge maps (smoothed, σ = 1 px),
    the best over shifts of up to ``SEARCH_PX`` (registration error), on the window's
    inner part;
-2. the same for the MIDV-Holo maps, at that shift;
-3. ORB keypoints of the edge maps matched by Hamming distance (ratio test and
+2. ORB keypoints of the edge maps matched by Hamming distance (ratio test and
    cross-check) whose positions agree to ``AGREE_PX``: a stamping error of a module or
    two moves every keypoint, so no homography is fitted.
 
@@ -38,20 +37,19 @@ _ORB = FeatureParams(orb_features=300, orb_fast_threshold=10)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IdentityEvidence:
-    """``edges`` and ``midv``: correlations (−1–1); ``agreeing``: keypoint matches in place;
-    ``shift``: the (dx, dy) px the live maps were moved by to fit best."""
+    """``edges``: correlation of the edge maps (−1–1); ``agreeing``: keypoint matches in
+    place, of ``matches``; ``shift``: the (dx, dy) px the live map was moved by to fit best."""
 
     edges: float
-    midv: float
     matches: int
     agreeing: int
     shift: tuple[int, int]
 
     @property
     def features(self) -> tuple[float, ...]:
-        """Fusion inputs in ``IdentityParams.weights`` order: Fisher z of both correlations
-        and log(1 + agreeing keypoints)."""
-        return (_fisher_z(self.edges), _fisher_z(self.midv), float(np.log1p(self.agreeing)))
+        """Fusion inputs in ``IdentityParams.weights`` order: Fisher z of the edge
+        correlation and log(1 + agreeing keypoints)."""
+        return (_fisher_z(self.edges), float(np.log1p(self.agreeing)))
 
 
 def edge_keypoints(edges: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
@@ -70,19 +68,14 @@ def compare(reference: HologramTemplate, probe: HologramTemplate) -> IdentityEvi
         )
     ref_edges = cv2.GaussianBlur(reference.edge_map(), (0, 0), 1.0)
     pro_edges = cv2.GaussianBlur(probe.edge_map(), (0, 0), 1.0)
-    edges, (dx, dy) = _best_shift(ref_edges, pro_edges)
-    m = MARGIN_PX
-    size = reference.patch_size
-    ref_midv = reference.midv.astype(np.float32)[m + dy : size - m + dy, m + dx : size - m + dx]
-    pro_midv = probe.midv.astype(np.float32)[m : size - m, m : size - m]
+    edges, shift = _best_shift(ref_edges, pro_edges)
     q, t, _ = match_descriptors(probe.descriptors, reference.descriptors, 0.85)
     apart = np.linalg.norm(probe.keypoints[q] - reference.keypoints[t], axis=1)
     return IdentityEvidence(
         edges=edges,
-        midv=_ncc(ref_midv, pro_midv),
         matches=len(q),
         agreeing=int(np.sum(apart <= AGREE_PX)),
-        shift=(dx, dy),
+        shift=shift,
     )
 
 
@@ -103,13 +96,6 @@ def _best_shift(
     scores = cv2.matchTemplate(search, inner, cv2.TM_CCOEFF_NORMED)
     _, best, _, (x, y) = cv2.minMaxLoc(scores)
     return float(best), (x - s, y - s)
-
-
-def _ncc(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    x = a.astype(np.float64).ravel() - a.mean()
-    y = b.astype(np.float64).ravel() - b.mean()
-    denominator = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
-    return float(np.dot(x, y) / denominator) if denominator > 0 else 0.0
 
 
 def _fisher_z(r: float) -> float:
