@@ -61,8 +61,9 @@ class LivenessParams:
     # Same run: genuine bursts' OVD share ≥ 0.27, printed copies 0, screens ≤ 0.13.
     min_ovd_share: float = 0.15  # optically variable share of the window
     # Whitened spectral peak on 20 training items: genuine ≤ 11.4, printed copies ≤ 9.7,
-    # generic film ≤ 21, screens 5.6–64 (a screen without moiré is caught as static). Static colours with a peak above screen_moire are a screen; a peak above
-    # max_moire is a screen whatever the colours do (moiré fringes shift with the angle).
+    # generic film ≤ 21, screens 5.6–64 (a screen without moiré is caught as static).
+    # Static colours with a peak above screen_moire are a screen; a peak above max_moire
+    # is a screen whatever the colours do (moiré fringes shift with the angle).
     screen_moire: float = 10.0
     max_moire: float = 25.0
 
