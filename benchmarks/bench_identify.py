@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 import fingerprint
 from fingerprint import Template
-from fingerprint.bitcode import bitcode
+from fingerprint.bitcode import bitcode, hamming
 from fingerprint.identify import Index, Method, query_for, rerank
 from fingerprint.region import RegionSpec
 from fingerprint.synth import Item, Material, Tier, capture, capture_with_truth, make_item
@@ -156,11 +156,15 @@ def persistence(index: Index) -> None:
 def accuracy(index: Index, reals: Sequence[Real]) -> None:
     templates = {r.label: r.enrolled for r in reals}
     top1 = top5 = identified = wrong = retake = 0
+    misses = []
     for real in reals:
         query = query_for(real.probe)
         found = index.search(query.codes, k=5, radius=query.radius, method=query.method)
         top1 += bool(found) and found[0].label == real.label
         top5 += any(c.label == real.label for c in found)
+        if not found or found[0].label != real.label:
+            own = bitcode(real.enrolled.features.residual).bits
+            misses.append((hamming(own, query.codes[0]), real.probe.located_by_code, real.label))
         known = [c for c in found if c.label in templates]
         ranked = rerank(real.probe, known, lambda c: templates[c.label])
         if ranked and ranked[0].match.decision is fingerprint.Decision.GENUINE:
@@ -174,12 +178,15 @@ def accuracy(index: Index, reals: Sequence[Real]) -> None:
         (
             "code top-1",
             "code top-5",
-            "identified (re-rank genuine, right item)",
+            "identified (re-ranked genuine, right item)",
             "wrong item",
             "retake",
         ),
         [(pct(top1, n), pct(top5, n), pct(identified, n), str(wrong), str(retake))],
     )
+    for distance, located, label in sorted(misses):
+        where = "code located the window" if located else "no code read: whole image"
+        print(f"  missed {label}: {distance} bits from its own code ({where})")
 
 
 def speed(index: Index, queries: Sequence[NDArray[np.uint8]], threads: int) -> None:
