@@ -1,0 +1,365 @@
+"""A tiled transparency log kept in PostgreSQL: the same tiles, checkpoints and index as
+`registry_client.ledger.Ledger`, for several server processes over one database.
+
+Appending a batch is one transaction:
+
+1. lock the single ``log_head`` row ``FOR UPDATE`` — writers in every process queue
+   here, so leaf indexes are handed out once, with no gap;
+2. read the tree's right edge (cached while this process was the last writer, else
+   rebuilt from the partial tiles and checked against the checkpoint's root);
+3. refuse the batch if an item in it already has a product record (``products``'
+   primary key, so two servers cannot both log one item);
+4. write the new tiles, entry bundles, index keys and blobs, and the newly signed
+   checkpoint into ``log_head``; commit.
+
+A reader never sees half a batch: tiles, index and checkpoint commit together. Reads
+are bounded by the checkpoint this process holds, so rows another server commits stay
+invisible until `refresh` adopts its checkpoint; a tile stored wider than the tree held
+is cut to the published width (tlog-tiles §Partial Tiles: a partial tile of an older
+tree is a prefix). On a hot standby (``pg_basebackup -R``) the log opens read-only.
+
+References: c2sp.org/tlog-tiles, c2sp.org/tlog-checkpoint; RFC 9162 §2.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool
+
+from registry_client.checkpoint import Checkpoint, open_checkpoint
+from registry_client.errors import CheckpointError, RecordFormatError
+from registry_client.item import ItemId
+from registry_client.ledger import (
+    CHECKPOINT,
+    LedgerCorruptError,
+    NewEntry,
+    _Edge,  # the right edge the folder ledger appends with: the same tiles here
+)
+from registry_client.merkle import EMPTY_ROOT, HASH_SIZE
+from registry_client.note import Note, SignerKey
+from registry_client.records import ProductRecord, SignedEnvelope, parse_record
+from registry_client.registry import DuplicateItemError
+from registry_client.tiles import TILE_HEIGHT, TILE_WIDTH, Tile, tile_for_node, tiles_for_root
+from registry_server.postgres.schema import check, migrate
+
+_Conn = psycopg.Connection[tuple[Any, ...]]
+
+
+class PostgresLog:
+    """The log in the database at ``dsn``, signed by ``signer``; build with `open`.
+
+    Offers what `client.EmbeddedRegistry` and the server use of a `Ledger`: the
+    `store.LogReader` reads, `find_many` and `append`. Safe to share between threads.
+    """
+
+    def __init__(
+        self, pool: ConnectionPool[_Conn], signer: SignerKey, *, writable: bool, where: str
+    ) -> None:
+        self._pool = pool
+        self._where = where
+        self._signer = signer
+        self._writable = writable
+        self._mutex = threading.Lock()
+        self._note = ""
+        self._checkpoint = Checkpoint(origin=signer.name, size=0, root_hash=EMPTY_ROOT)
+        self._edge: _Edge | None = None
+
+    @classmethod
+    def open(cls, dsn: str, signer: SignerKey, *, pool_size: int = 8) -> PostgresLog:
+        """Connect, create or migrate the schema (on a primary), and read the checkpoint."""
+        pool: ConnectionPool[_Conn] = ConnectionPool(
+            dsn, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True
+        )
+        try:
+            with pool.connection() as conn:
+                standby = bool(_one(conn, "SELECT pg_is_in_recovery()"))
+                if standby:
+                    check(conn)
+                else:
+                    migrate(conn)
+                    empty = Checkpoint(origin=signer.name, size=0, root_hash=EMPTY_ROOT)
+                    conn.execute(
+                        "INSERT INTO log_head VALUES (0, 0, %s) ON CONFLICT DO NOTHING",
+                        (_sign(signer, empty),),
+                    )
+            info = conninfo_to_dict(dsn)
+            host, port, name = (info.get(k, "") for k in ("host", "port", "dbname"))
+            where = f"postgresql://{host}:{port}/{name}"
+            log = cls(pool, signer, writable=not standby, where=where)
+            log.refresh()
+        except BaseException:
+            pool.close()
+            raise
+        return log
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._pool.close()
+
+    @property
+    def path(self) -> str:
+        """Where the log is, for messages: the database, without credentials."""
+        return self._where
+
+    @property
+    def writable(self) -> bool:
+        """Whether `append` may be called (a primary, not a standby)."""
+        return self._writable
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The verified checkpoint every read is bounded by."""
+        return self._checkpoint
+
+    @property
+    def checkpoint_note(self) -> str:
+        """That checkpoint as signed-note text."""
+        return self._note
+
+    @property
+    def size(self) -> int:
+        """The checkpoint's tree size."""
+        return self._checkpoint.size
+
+    def refresh(self) -> Checkpoint:
+        """Adopt the database's newest checkpoint (another server may have appended)."""
+        with self._pool.connection() as conn:
+            note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0"))
+        with self._mutex:
+            self._adopt(note)
+            return self._checkpoint
+
+    def read(self, path: str) -> bytes:
+        """``checkpoint`` or a ``tile/…`` path of the tree held; ``LookupError`` past it."""
+        if path == CHECKPOINT:
+            return self._note.encode()
+        entries = path.startswith("tile/entries/")
+        tile = Tile.from_entries_path(path) if entries else Tile.from_path(path)
+        size = self.size
+        try:
+            published = tile_for_node(TILE_HEIGHT * tile.level, tile.index * TILE_WIDTH, size)
+        except ValueError as exc:
+            raise LookupError(f"{path} is past a tree of size {size}") from exc
+        if tile.width > published.width:
+            raise LookupError(f"{path} is wider than the {published.width} hashes of {size}")
+        with self._pool.connection() as conn:
+            data = _stored_tile(conn, tile, entries=entries)
+        if data is None:
+            raise LedgerCorruptError("row is missing", path=path)
+        return _cut_bundle(data, tile.width, path) if entries else data[: tile.width * HASH_SIZE]
+
+    def blob(self, sha256: bytes) -> bytes:
+        """A stored template by SHA-256; ``LookupError`` if none in the tree held."""
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT data FROM blobs WHERE sha256 = %s AND leaf < %s", (sha256, self.size)
+            ).fetchone()
+        if row is None:
+            raise LookupError(f"no blob with SHA-256 {sha256.hex()}")
+        return bytes(row[0])
+
+    def find(self, kind: str, key: str) -> tuple[int, ...]:
+        """Leaf indexes logged under ``(kind, key)``, ascending."""
+        return self.find_many(kind, [key]).get(key, ())
+
+    def find_many(self, kind: str, keys: Iterable[str]) -> dict[str, tuple[int, ...]]:
+        """`find` for many keys in one query; keys with no leaf are left out."""
+        found: dict[str, list[int]] = {}
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT key, leaf FROM lookup WHERE kind = %s AND key = ANY(%s) AND leaf < %s "
+                "ORDER BY key, leaf",
+                (kind, list(dict.fromkeys(keys)), self.size),
+            )
+            for key, leaf in rows:
+                found.setdefault(str(key), []).append(int(str(leaf)))
+        return {key: tuple(leaves) for key, leaves in found.items()}
+
+    def entry(self, index: int) -> bytes:
+        """The entry at leaf ``index`` of the tree held."""
+        size = self.size
+        if not 0 <= index < size:
+            raise ValueError(f"leaf index is {index}, want 0 ≤ index < {size}")
+        tile = Tile(level=0, index=index // TILE_WIDTH)
+        with self._pool.connection() as conn:
+            data = _stored_tile(conn, tile, entries=True)
+        if data is None:
+            raise LedgerCorruptError("row is missing", path=tile.entries_path)
+        return _bundle_entry(data, index % TILE_WIDTH, tile.entries_path)
+
+    def append(self, entries: Sequence[NewEntry]) -> range:
+        """Log ``entries`` as one batch under one new checkpoint, in one transaction."""
+        if not self._writable:
+            raise ValueError("this database is a read-only standby")
+        if not entries:
+            raise ValueError("batch has 0 entries, want at least 1")
+        with self._pool.connection() as conn, conn.transaction():
+            note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0 FOR UPDATE"))
+            with self._mutex:
+                self._adopt(note)
+                old = self._checkpoint
+                edge = self._edge_of(conn, old).copy()
+            _refuse_logged_products(conn, entries, old.size)
+            files = edge.extend(e.data for e in entries)
+            files.update(edge.partial_files())
+            new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
+            new_note = _sign(self._signer, new)
+            _write_batch(conn, old.size, entries, files)
+            conn.execute("UPDATE log_head SET size = %s, note = %s", (new.size, new_note))
+        with self._mutex:
+            if self._checkpoint.size <= new.size:
+                self._note, self._checkpoint, self._edge = new_note, new, edge
+        return range(old.size, new.size)
+
+    def _adopt(self, note: str) -> None:
+        """Hold ``note`` if it verifies and does not shrink the tree (under the mutex)."""
+        if note == self._note:
+            return
+        checkpoint = open_checkpoint(
+            note, (self._signer.verifier,), origin=self._checkpoint.origin
+        ).checkpoint
+        if checkpoint.size < self._checkpoint.size:
+            raise CheckpointError(
+                f"database checkpoint has size {checkpoint.size}, "
+                f"smaller than the {self._checkpoint.size} held"
+            )
+        self._note, self._checkpoint, self._edge = note, checkpoint, None
+
+    def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> _Edge:
+        """The right edge of the tree held: cached, or read from its partial tiles."""
+        if self._edge is None or self._edge.size != checkpoint.size:
+            self._edge = _read_edge(conn, checkpoint)
+        return self._edge
+
+
+def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> _Edge:
+    size = checkpoint.size
+    partial: dict[int, bytes] = {}
+    for tile in tiles_for_root(size):
+        data = _stored_tile(conn, tile, entries=False) or b""
+        partial[tile.level] = data[: tile.width * HASH_SIZE]
+    levels = [bytearray(partial.get(level, b"")) for level in range(max(partial, default=-1) + 1)]
+    entries: list[bytes] = []
+    if size % TILE_WIDTH:
+        tile = Tile(level=0, index=size // TILE_WIDTH, width=size % TILE_WIDTH)
+        data = _stored_tile(conn, tile, entries=True) or b""
+        entries = [_bundle_entry(data, i, tile.entries_path) for i in range(tile.width)]
+    edge = _Edge(size, levels, entries)
+    if edge.root() != checkpoint.root_hash:
+        raise LedgerCorruptError(
+            f"partial tiles give root {edge.root().hex()}, "
+            f"checkpoint says {checkpoint.root_hash.hex()}",
+            path=CHECKPOINT,
+        )
+    return edge
+
+
+def _refuse_logged_products(conn: _Conn, entries: Sequence[NewEntry], start: int) -> None:
+    """Record the batch's product items; `DuplicateItemError` if one is already logged."""
+    items: list[str] = []
+    leaves: list[int] = []
+    for leaf, entry in enumerate(entries, start):
+        try:
+            record = parse_record(SignedEnvelope.parse(entry.data).payload)
+        except RecordFormatError:
+            continue  # not a record the registry admits: nothing to keep unique
+        if isinstance(record, ProductRecord):
+            items.append(record.item.format())
+            leaves.append(leaf)
+    if not items:
+        return
+    row = conn.execute(
+        "SELECT item, leaf FROM products WHERE item = ANY(%s) LIMIT 1", (items,)
+    ).fetchone()
+    if row is not None:
+        raise DuplicateItemError(ItemId.parse(str(row[0])), leaf_index=int(str(row[1])))
+    conn.execute(
+        "INSERT INTO products SELECT * FROM unnest(%s::text[], %s::bigint[])", (items, leaves)
+    )
+
+
+def _write_batch(
+    conn: _Conn, start: int, entries: Sequence[NewEntry], files: dict[str, bytes]
+) -> None:
+    """The batch's tiles, bundles, index keys and blobs, each table in one statement."""
+    tiles = [(Tile.from_path(p), d) for p, d in files.items() if not p.startswith("tile/entries/")]
+    bundles = [
+        (Tile.from_entries_path(p), d) for p, d in files.items() if p.startswith("tile/entries/")
+    ]
+    conn.execute(
+        "INSERT INTO hash_tiles SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[]) "
+        "ON CONFLICT (level, idx) DO UPDATE SET data = EXCLUDED.data",
+        ([t.level for t, _ in tiles], [t.index for t, _ in tiles], [d for _, d in tiles]),
+    )
+    conn.execute(
+        "INSERT INTO bundles SELECT * FROM unnest(%s::bigint[], %s::bytea[]) "
+        "ON CONFLICT (idx) DO UPDATE SET data = EXCLUDED.data",
+        ([t.index for t, _ in bundles], [d for _, d in bundles]),
+    )
+    keys = [(kind, key, leaf) for leaf, e in enumerate(entries, start) for kind, key in e.keys]
+    conn.execute(
+        "INSERT INTO lookup SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+        "ON CONFLICT DO NOTHING",
+        ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]),
+    )
+    blobs: dict[bytes, tuple[int, bytes]] = {}
+    for leaf, entry in enumerate(entries, start):
+        for data in entry.blobs:
+            blobs.setdefault(hashlib.sha256(data).digest(), (leaf, data))
+    conn.execute(
+        "INSERT INTO blobs SELECT * FROM unnest(%s::bytea[], %s::bigint[], %s::bytea[]) "
+        "ON CONFLICT (sha256) DO NOTHING",
+        (list(blobs), [leaf for leaf, _ in blobs.values()], [d for _, d in blobs.values()]),
+    )
+
+
+def _stored_tile(conn: _Conn, tile: Tile, *, entries: bool) -> bytes | None:
+    """The stored row of ``tile`` (or its entry bundle), as wide as it has grown."""
+    if entries:
+        row = conn.execute("SELECT data FROM bundles WHERE idx = %s", (tile.index,)).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT data FROM hash_tiles WHERE level = %s AND idx = %s", (tile.level, tile.index)
+        ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _bundle_offsets(data: bytes, count: int, path: str) -> list[int]:
+    """Where each of the bundle's first ``count`` entries starts, and where the last ends."""
+    offsets = [0]
+    for _ in range(count):
+        at = offsets[-1]
+        if at + 2 > len(data):
+            raise LedgerCorruptError(f"bundle ends before entry {len(offsets) - 1}", path=path)
+        offsets.append(at + 2 + int.from_bytes(data[at : at + 2], "big"))
+    if offsets[-1] > len(data):
+        raise LedgerCorruptError(f"entry {count - 1} runs past the bundle", path=path)
+    return offsets
+
+
+def _cut_bundle(data: bytes, width: int, path: str) -> bytes:
+    """The bundle of the first ``width`` entries of a stored (possibly wider) one."""
+    return data[: _bundle_offsets(data, width, path)[-1]]
+
+
+def _bundle_entry(data: bytes, position: int, path: str) -> bytes:
+    offsets = _bundle_offsets(data, position + 1, path)
+    return data[offsets[-2] + 2 : offsets[-1]]
+
+
+def _one(conn: _Conn, query: LiteralString) -> object:
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise LedgerCorruptError("the log has no head row", path="log_head")
+    return row[0]
+
+
+def _sign(signer: SignerKey, checkpoint: Checkpoint) -> str:
+    text = checkpoint.format()
+    return Note(text=text, signatures=(signer.sign(text),)).format()
