@@ -83,6 +83,11 @@ def register_commands(subparsers: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument(
+        "--database",
+        metavar="URL",
+        help="keep the log in PostgreSQL (postgresql://…); --dir keeps the keys and policy",
+    )
+    serve.add_argument(
         "--witness",
         metavar="NAME",
         help="also cosign checkpoints as witness NAME (key made in the folder if absent)",
@@ -209,7 +214,7 @@ def _registry_serve(args: argparse.Namespace) -> int:
     def started(url: str, log_key: str) -> None:
         print(f"serving {args.dir} at {url}\nlog key: {log_key}", flush=True)
 
-    serve(args.dir, args.host, args.port, on_started=started)
+    serve(args.dir, args.host, args.port, on_started=started, database=args.database)
     return 0
 
 

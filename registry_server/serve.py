@@ -34,6 +34,9 @@ class _Uvicorn(uvicorn.Server):
 class RegistryServer:
     """The registry over ledger folder ``directory`` on ``host:port`` (0: any free port).
 
+    With ``database`` (a ``postgresql://…`` URL) the log lives in PostgreSQL
+    (`postgres.open_store`); the folder still holds the log key and the policy.
+
     Nothing happens until `start` (background thread) or `run` (blocking).
     """
 
@@ -45,8 +48,10 @@ class RegistryServer:
         *,
         limits: Limits | None = None,
         state_dir: Path | None = None,
+        database: str | None = None,
     ) -> None:
         self._directory = directory
+        self._database = database
         self._host = host
         self._port = port
         self._limits = limits or Limits()
@@ -72,7 +77,12 @@ class RegistryServer:
         return self._registry.policy.logs[0].key.format()
 
     def _build(self) -> _Uvicorn:
-        registry = EmbeddedRegistry.open(self._directory, self._state_dir / "log")
+        if self._database is None:
+            registry = EmbeddedRegistry.open(self._directory, self._state_dir / "log")
+        else:
+            from registry_server.postgres import open_store  # psycopg only when asked for
+
+            registry = open_store(self._database, self._directory, self._state_dir / "log")
         self._registry = registry
         witness = None
         if (self._directory / WITNESS_SKEY).is_file():
@@ -130,7 +140,8 @@ def serve(
     port: int,
     *,
     on_started: Callable[[str, str], None] | None = None,
+    database: str | None = None,
 ) -> None:
-    """Serve ledger folder ``directory`` on ``host:port`` until interrupted."""
+    """Serve ledger folder ``directory`` (or ``database``) on ``host:port`` until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    RegistryServer(directory, host, port).run(on_started)
+    RegistryServer(directory, host, port, database=database).run(on_started)
