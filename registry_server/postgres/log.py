@@ -45,7 +45,16 @@ from registry_client.merkle import EMPTY_ROOT, HASH_SIZE
 from registry_client.note import Note, SignerKey
 from registry_client.records import ProductRecord, SignedEnvelope, parse_record
 from registry_client.registry import DuplicateItemError
-from registry_client.tiles import TILE_HEIGHT, TILE_WIDTH, Tile, tile_for_node, tiles_for_root
+from registry_client.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    Tile,
+    TileHashes,
+    tile_for_node,
+    tiles_for_consistency,
+    tiles_for_inclusion,
+    tiles_for_root,
+)
 from registry_server.postgres.schema import check, migrate
 
 _Conn = psycopg.Connection[tuple[Any, ...]]
@@ -192,6 +201,23 @@ class PostgresLog:
         if data is None:
             raise LedgerCorruptError("row is missing", path=tile.entries_path)
         return _bundle_entry(data, index % TILE_WIDTH, tile.entries_path)
+
+    def inclusion_proof(self, index: int) -> tuple[bytes, ...]:
+        """Leaf ``index``'s inclusion proof in the tree held, from its tiles (RFC 9162 §2.1.3.1)."""
+        size = self.size
+        if not 0 <= index < size:
+            raise ValueError(f"leaf index is {index}, want 0 ≤ index < {size}")
+        return self._tiles(tiles_for_inclusion(index, size), size).inclusion_proof(index)
+
+    def consistency_proof(self, size1: int) -> tuple[bytes, ...]:
+        """``PROOF(size1, D[0:size])`` for the tree held, from its tiles (RFC 9162 §2.1.4.1)."""
+        size = self.size
+        if not 0 < size1 <= size:
+            raise ValueError(f"sizes are {size1} → {size}, want 0 < size1 ≤ {size}")
+        return self._tiles(tiles_for_consistency(size1, size), size).consistency_proof(size1)
+
+    def _tiles(self, tiles: Iterable[Tile], size: int) -> TileHashes:
+        return TileHashes(size, {tile: self.read(tile.path) for tile in tiles})
 
     def append(self, entries: Sequence[NewEntry]) -> range:
         """Log ``entries`` as one batch under one new checkpoint, in one transaction."""

@@ -1,0 +1,37 @@
+"""A throwaway PostgreSQL cluster for the session, and a fresh database per test.
+
+Skipped, saying why, where PostgreSQL's server programs are absent — except under
+``CI=true``, where the backend must be tested and their absence fails the run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from registry_server.postgres.cluster import Cluster, NoPostgres, remove, start_cluster
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A cluster on 127.0.0.1 (as the postgres user when root), stopped and deleted after."""
+    try:
+        cluster = start_cluster()
+    except NoPostgres as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {exc}")
+        pytest.skip(f"PostgreSQL server not installed: {exc}")
+    yield cluster
+    cluster.stop()
+    remove(cluster)
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster: Cluster) -> str:
+    """A new, empty database in the session's cluster."""
+    return pg_cluster.create_database(f"test_{os.getpid()}_{next(_names)}")
