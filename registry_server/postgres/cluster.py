@@ -55,8 +55,8 @@ class Cluster:
     port: int
 
     def dsn(self, dbname: str = "postgres") -> str:
-        """A libpq connection string for database ``dbname``."""
-        return f"host=127.0.0.1 port={self.port} user=postgres dbname={dbname}"
+        """The ``postgresql://`` URL of database ``dbname``."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def create_database(self, name: str) -> str:
         """Create database ``name``; its connection string."""

@@ -1,0 +1,167 @@
+"""The PostgreSQL backend: the folder ledger's tiles and proofs, several server processes
+over one database, and a read replica serving lookups (a throwaway cluster, `pg_fixture`)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from registry_samples import LOG_KEY, item, ledger, manufacturer, product
+
+from registry_client.client import HttpRegistry, read_policy
+from registry_client.ledger import Ledger, NewEntry
+from registry_client.records import SignedEnvelope, Signer
+from registry_client.tiles import tree_tiles
+from registry_server.postgres.cluster import Cluster
+from registry_server.postgres.log import PostgresLog
+from registry_server.serve import RegistryServer
+
+
+def _entries(start: int, count: int) -> list[NewEntry]:
+    return [
+        NewEntry(data=f"entry {n}".encode() * 3, keys=[("item", f"k{n % 7}")], blobs=[b"b%d" % n])
+        for n in range(start, start + count)
+    ]
+
+
+def test_tiles_checkpoints_and_proofs_equal_the_folder_ledgers(pg_dsn: str, tmp_path: Path) -> None:
+    folder = Ledger.create(tmp_path / "ledger", LOG_KEY)
+    log = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    try:
+        for count in (1, 254, 3, 300):  # fills a tile mid-batch, then spans two
+            batch = _entries(log.size, count)
+            assert log.append(batch) == folder.append(batch)
+            assert log.checkpoint_note == folder.checkpoint_note
+        size = log.size
+        for tile in tree_tiles(size):
+            assert log.read(tile.path) == folder.read(tile.path), tile.path
+            if tile.level == 0:
+                assert log.read(tile.entries_path) == folder.read(tile.entries_path)
+        for old in (1, 255):  # a partial tile of an older tree: a prefix of today's
+            for tile in tree_tiles(old):
+                assert log.read(tile.path) == folder.read(tile.path), tile.path
+        assert log.inclusion_proof(300) == folder.inclusion_proof(300)
+        assert log.consistency_proof(255) == folder.consistency_proof(255)
+        assert log.find("item", "k3") == folder.find("item", "k3")
+        assert log.entry(400) == folder.entry(400)
+        with pytest.raises(LookupError):
+            log.read(f"tile/0/{size // 256:03d}.p/{size % 256 + 1}")
+    finally:
+        log.close()
+        folder.close()
+
+
+def test_a_new_store_on_a_used_database_adopts_its_log(pg_dsn: str) -> None:
+    first = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    first.append(_entries(0, 5))
+    second = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)  # migrations already applied
+    try:
+        assert second.size == 5
+        second.append(_entries(5, 2))  # rebuilds the edge from the stored partial tiles
+        assert first.refresh().size == 7
+        assert first.checkpoint_note == second.checkpoint_note
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.fixture
+def processes(pg_dsn: str, tmp_path: Path) -> Iterator[tuple[Path, Signer, list[str]]]:
+    """Three ``hallmark registry serve --database`` processes over one database."""
+    maker = manufacturer()
+    ledger(tmp_path / "ledger", maker)
+    command = [sys.executable, "-m", "app.cli", "registry", "serve", "--dir"]
+    command += [str(tmp_path / "ledger"), "--port", "0", "--database", pg_dsn]
+    servers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for _ in range(3)
+    ]
+    try:
+        urls = [_served_url(server) for server in servers]
+        yield tmp_path, maker, urls
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _served_url(server: subprocess.Popen[str]) -> str:
+    assert server.stdout is not None
+    for line in server.stdout:  # "serving DIR at URL", printed once listening
+        if line.startswith("serving "):
+            return line.split(" at ")[-1].strip()
+    raise AssertionError(f"server exited with {server.wait()} before listening")
+
+
+def test_several_servers_append_with_no_gap_duplicate_or_fork(
+    processes: tuple[Path, Signer, list[str]],
+) -> None:
+    tmp_path, maker, urls = processes
+    posts = [(urls[n % len(urls)], f"SN{n}") for n in range(60)]
+
+    def post(target: tuple[str, str]) -> int:
+        answer = httpx.post(target[0] + "/records", json=_body(*product(maker, target[1])))
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["leaf_index"])
+
+    with ThreadPoolExecutor(12) as pool:
+        leaves = list(pool.map(post, posts))
+    assert sorted(leaves) == list(range(60))  # no gap, no leaf handed out twice
+    again = httpx.post(urls[1] + "/records", json=_body(*product(maker, "SN7")))
+    assert again.status_code == 409  # logged through another process
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "xdg")}
+    reports = set()
+    for url in urls:
+        audit = [sys.executable, "-m", "app.cli", "log", "verify", url]
+        audit += ["--policy", str(tmp_path / "ledger" / "policy")]
+        done = subprocess.run(audit, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        reports.add(done.stdout.splitlines()[0])
+    assert len(reports) == 1  # every process serves the same tree: no fork
+    assert " size 60 " in reports.pop()
+
+
+def _body(envelope: SignedEnvelope, template: bytes) -> dict[str, str]:
+    return {
+        "envelope": base64.b64encode(envelope.format()).decode(),
+        "template": base64.b64encode(template).decode(),
+    }
+
+
+def test_a_read_replica_serves_verified_lookups(
+    pg_cluster: Cluster, pg_dsn: str, tmp_path: Path
+) -> None:
+    maker = manufacturer()
+    policy = ledger(tmp_path / "ledger", maker)
+    dbname = pg_dsn.rsplit("/", 1)[1]
+    primary = RegistryServer(tmp_path / "ledger", database=pg_dsn, state_dir=tmp_path / "p")
+    remote = HttpRegistry(primary.start(), policy, tmp_path / "client-p")
+    try:
+        for serial in ("SN1", "SN2"):
+            remote.register(*product(maker, serial))
+    finally:
+        remote.close()
+        primary.stop()
+    standby = pg_cluster.standby(pg_cluster.data.parent / f"standby-{dbname}")
+    replica = RegistryServer(
+        tmp_path / "ledger", database=standby.dsn(dbname), state_dir=tmp_path / "r"
+    )
+    reader = HttpRegistry(
+        replica.start(), read_policy(tmp_path / "ledger" / "policy"), tmp_path / "c"
+    )
+    try:
+        assert reader.lookup(item("SN2")).leaf_index == 1  # proven against its checkpoint
+        write = httpx.post(reader.url + "/records", json=_body(*product(maker, "SN3")))
+        assert write.status_code == 400
+        assert "read-only standby" in write.json()["error"]
+    finally:
+        reader.close()
+        replica.stop()
+        standby.stop()
