@@ -3,7 +3,7 @@
 Items pass the camera one after another. `LineTracker` watches the analysed frames and
 decides, per presentation of an item, to *take* one frame of it (its quality held for N
 frames, and its serial was not taken before in this run) or to *reject* it with a
-reason (it left view before a good capture, or it was enrolled already). Taken frames
+reason (it left view before a good capture, or it was taken already). Taken frames
 wait in a bounded `LineQueue` and go to the enrolment worker in batches; `Throughput`
 measures items per minute. All of it is pure: time comes in as numbers.
 """
@@ -63,7 +63,8 @@ class LineTracker:
             return out
         if serial in self._taken:
             self._decided = True
-            return [*out, Sighting(action=Action.REJECT, serial=serial, reason="enrolled already")]
+            reason = "already taken in this run"
+            return [*out, Sighting(action=Action.REJECT, serial=serial, reason=reason)]
         self._problems = analysis.instructions()
         if self._steady.observe(analysis):
             self._decided = True

@@ -321,8 +321,9 @@ class EnrolPage(QWidget):
             self.line_stats.setText("Line stopped")
             return
         rate = self._rate.per_minute(time.monotonic())
+        state = "Line stopping" if self._line_ending else "Line running"
         self.line_stats.setText(
-            f"Line running · {len(self._queue)} waiting · {self._in_flight} enrolling · "
+            f"{state} · {len(self._queue)} waiting · {self._in_flight} enrolling · "
             f"{rate:.0f} items/min"
         )
 

@@ -4,10 +4,12 @@ Frames come from a `FrameFeed`; each is analysed (`app.flows.live.analyse`) in t
 thread pool through `LatestOnly`, so at most one analysis runs and one waits, at a
 bounded rate. How a source is read depends on what it is:
 
-- **live** (camera, stream): the newest frame only; frames the analysis cannot keep up
-  with are dropped. Auto-capture fires when quality held for ``steady_frames`` frames.
-- **played** (a video file as a camera): every frame is analysed, the file read only as
-  fast as the analysis goes (a paced feed). Auto-capture as for live sources.
+- **live** (camera, stream): the newest frame only, shown at once with the outline of
+  the latest analysis; frames the analysis cannot keep up with are dropped.
+  Auto-capture fires when quality held for ``steady_frames`` frames.
+- **played** (a video file as a camera): every frame is analysed and shown with its own
+  outline, the file read only as fast as the analysis goes (a paced feed).
+  Auto-capture as for live sources.
 - **still** (image files, a folder, phone photos): each picture is a capture someone
   chose to take: every one is analysed and captured, whatever its quality, so that a
   poor photo gets a *retake* verdict with its reasons instead of silence.
@@ -219,14 +221,20 @@ class CapturePanel(QWidget):
 
     @Slot(object)
     def _on_frame(self, frame: Frame) -> None:
+        if self._mode is Mode.LIVE:  # show at once; the outline follows its analysis
+            self._show(frame)
+        self._analyser.submit(partial(_analyse, frame))
+
+    def _show(self, frame: Frame) -> None:
         self.live.show_frame(frame)
         self.frame_shown.emit()
-        self._analyser.submit(partial(_analyse, frame))
 
     @Slot(object)
     def _on_analysed(self, result: Analysed) -> None:
         if self._mode is Mode.STILL:
             self._steady.reset()
+        if self._mode is not Mode.LIVE:  # a file: each frame with its own outline
+            self._show(result.frame)
         fire = self._steady.observe(result.analysis)
         progress = 0.0 if self._mode is Mode.STILL else self._steady.progress
         self.live.show_analysis(result.analysis, progress)

@@ -150,8 +150,9 @@ def _draw_analysis(
     font.setBold(True)
     painter.setFont(font)
     band = painter.fontMetrics().height() + 10
-    top = QRectF(area.left(), area.top(), area.width(), band)
-    bottom = QRectF(area.left(), area.bottom() - band, area.width(), band)
+    width = painter.device().width()  # bands span the view: a narrow picture keeps its words
+    top = QRectF(0, area.top(), width, band)
+    bottom = QRectF(0, area.bottom() - band, width, band)
     painter.fillRect(top, QColor(0, 0, 0, 150))
     painter.fillRect(bottom, BLUE if analysis.ok else AMBER)
     painter.setPen(QColor("white"))
@@ -161,9 +162,11 @@ def _draw_analysis(
         else "no code read"
     )
     flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignHCenter
-    painter.drawText(top, flags, code)
+    metrics, room = painter.fontMetrics(), round(width) - 12
+    painter.drawText(top, flags, metrics.elidedText(code, Qt.TextElideMode.ElideRight, room))
     painter.setPen(QColor("white") if analysis.ok else QColor("black"))
-    painter.drawText(bottom, flags, ("✓ " if analysis.ok else "↻ ") + said)
+    said = ("✓ " if analysis.ok else "↻ ") + said
+    painter.drawText(bottom, flags, metrics.elidedText(said, Qt.TextElideMode.ElideRight, room))
     if 0 < progress < 1:
         bar = QRectF(bottom.left(), bottom.top() - 6, bottom.width() * progress, 6)
         painter.fillRect(bar, BLUE)

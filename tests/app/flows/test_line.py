@@ -50,7 +50,7 @@ def test_an_item_shown_again_is_rejected_as_enrolled_already() -> None:
     frames = [seen("A"), seen(None), seen("A"), seen("A"), seen("A")]
     take, again = _run(LineTracker(1), frames)
     assert take.action is Action.TAKE
-    assert again == Sighting(action=Action.REJECT, serial="A", reason="enrolled already")
+    assert again == Sighting(action=Action.REJECT, serial="A", reason="already taken in this run")
 
 
 def test_items_back_to_back_without_a_gap_are_told_apart() -> None:

@@ -15,7 +15,10 @@ from PySide6.QtCore import QSettings, QThreadPool
 
 from app.flows.enrol import enrol
 from app.jobs import Places, Workspace, open_workspace
+from app.ui.refcounts import pin_singletons
 from fingerprint.synth import Item, Material, Tier, capture, make_item, print_copy
+
+pin_singletons()  # PySide6 6.12.0 on Python 3.11: see app/ui/refcounts.py
 
 POOL_WAIT_MS = 10_000
 VIDEO_SIZE = (640, 480)
@@ -27,8 +30,10 @@ STEADY_FRAMES = 2
 
 def write_video(path: Path, frames: Iterable[np.ndarray]) -> Path:
     """An MJPG ``.avi`` of ``frames`` (BGR, `VIDEO_SIZE`): a fake camera's footage."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, VIDEO_SIZE)
-    assert writer.isOpened()
+    mjpg = cv2.VideoWriter.fourcc(*"MJPG")
+    writer = cv2.VideoWriter(str(path), cv2.CAP_OPENCV_MJPEG, mjpg, 10.0, VIDEO_SIZE)
+    # OpenCV's own MJPEG writer takes a JPEG quality (FFmpeg's ignores it): a good camera's
+    assert writer.isOpened() and writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 95)
     for frame in frames:
         writer.write(frame)
     writer.release()

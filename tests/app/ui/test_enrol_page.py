@@ -50,7 +50,7 @@ def test_the_line_enrols_ten_items_from_the_fake_camera_and_logs_the_rest(
     assert any(text.endswith(" items/min") and "· 0 items/min" not in text for text in shown)
     rejects = [page.log.item(i).text() for i in range(page.log.count())]
     assert rejects[0].endswith(": not captured: hold still and let it focus")
-    assert rejects[1] == "SN100200: enrolled already"
+    assert rejects[1] == "SN100200: already taken in this run"
     assert workspace.registry.checkpoint().size == 11  # the fixture's item and ten new
     assert page.counts.text() == "10 enrolled, 2 refused"
     assert page.line_stats.text() == "Line stopped"
