@@ -7,10 +7,11 @@ Run offscreen with a throwaway home (nothing touches the real one)::
         /tmp/shots-125
 
 Makes a first-run ledger, enrols a synthetic item, and grabs: the Verify page with a
-genuine and with a counterfeit verdict, the Enrol page mid-batch, the Inspect page
-with a bundle loaded and a capture verified offline, the Ledger page with an item
-proven and the log audited, the Settings page, and the certificate of the offline
-verification as its PDF page shows it.
+genuine and with a counterfeit verdict (evidence, scan history and its warning), a
+retake with the live guidance, the Enrol page mid-batch and with the line camera
+running, the Inspect page with a bundle loaded and a capture verified offline, the
+Ledger page with an item proven and the log audited, the Settings page, and the
+certificate of the offline verification as its PDF page shows it.
 """
 
 from __future__ import annotations
@@ -37,15 +38,19 @@ def main(out: Path) -> int:
     from PySide6.QtTest import QSignalSpy, QTest
     from PySide6.QtWidgets import QApplication, QProgressBar
 
+    from app.capture.video import VideoFile
     from app.flows.enrol import enrol
     from app.jobs import Places
     from app.settings import Settings
     from app.ui.main_window import MainWindow
+    from app.ui.refcounts import pin_singletons
+    from app.ui.widgets.capture_panel import Mode
     from fingerprint.synth import Material, Tier, capture, make_item, print_copy
     from registry_client.bundle import Selection, SelectionKind, export_bundle
     from registry_client.client import LOG_SKEY
     from registry_client.note import SignerKey
 
+    pin_singletons()
     app = QApplication(sys.argv[:1])
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "ini"))
 
@@ -87,21 +92,51 @@ def main(out: Path) -> int:
         cv2.imwrite(str(images / f"{name}.png"), image)
     (images / "line-03.png").write_bytes(b"truncated")
 
+    cv2.imwrite(
+        str(images / "shaken.png"), cv2.GaussianBlur(capture(item, rng, Tier.EASY), (0, 0), 5.0)
+    )
+    line_video = images / "line.avi"
+    writer = cv2.VideoWriter(str(line_video), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (640, 480))
+    on_line = [make_item(rng, Material.PAPER, 300 + n) for n in range(7)]
+    for passing in [*on_line[:3], on_line[0], *on_line[3:]]:  # the first comes round again
+        for _ in range(4):
+            writer.write(capture(passing, rng, Tier.EASY, (640, 480)))
+        writer.write(np.full((480, 640, 3), 100, np.uint8))
+    writer.release()
+
     verified = QSignalSpy(window.verify_page.verified)
+    places = {"genuine": "Shop 12, Lyon", "copy": "Market stall, Marseille"}
     for count, (name, verdict) in enumerate((("genuine", "GENUINE"), ("copy", "COUNTERFEIT"))):
+        window.verify_page.place.setText(places[name])
         window.verify_page.open_image(images / f"{name}.png")
         wait(lambda n=count: verified.count() > n, name)
         shown = window.verify_page.result.badge.title()
         if shown != verdict:
             raise RuntimeError(f"{name} capture shows {shown}, want {verdict}")
         shot(f"verify_{verdict.lower()}")
+    window.verify_page.open_image(images / "shaken.png")
+    wait(lambda: window.verify_page.result.badge.title() == "RETAKE", "the retake")
+    shot("verify_retake")
 
     window.tabs.setCurrentWidget(window.enrol_page)
+    batch_done = QSignalSpy(window.enrol_page.batch_finished)
     window.enrol_page.enrol_paths(sorted(images.glob("line-*.png")))
     bar = window.enrol_page.findChild(QProgressBar)
     wait(lambda: bar.value() >= 5, "the batch to get going")
     shot("enrol_batch")
-    QThreadPool.globalInstance().waitForDone(30_000)
+    wait(lambda: batch_done.count() > 0, "the batch to finish")
+    line_done = QSignalSpy(window.enrol_page.line_finished)
+    window.enrol_page.start_line()
+    window.enrol_page.capture.open_source(VideoFile(line_video), Mode.PLAYED)
+    live = window.enrol_page.capture.live
+
+    def item_in_view_after_a_reject() -> bool:
+        analysis = live.analysis()
+        return window.enrol_page.log.count() > 0 and analysis is not None and analysis.ok
+
+    wait(item_in_view_after_a_reject, "the line")
+    shot("enrol_line")
+    wait(lambda: line_done.count() > 0, "the line to finish")
 
     bundle = home / "items.hmb"
     export_bundle(
