@@ -73,9 +73,9 @@ class Cluster:
         )  # fmt: skip
         return _start(self.bin_dir, data)
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown)."""
-        _run(self.bin_dir / "pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: ``fast`` (clean) or ``immediate`` (a throwaway's teardown)."""
+        _run(self.bin_dir / "pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
 
 def start_cluster(parent: Path | None = None, *, durable: bool = False) -> Cluster:

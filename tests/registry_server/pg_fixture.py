@@ -27,7 +27,7 @@ def pg_cluster() -> Iterator[Cluster]:
             pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {exc}")
         pytest.skip(f"PostgreSQL server not installed: {exc}")
     yield cluster
-    cluster.stop()
+    cluster.stop("immediate")
     remove(cluster)
 
 
