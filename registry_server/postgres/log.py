@@ -33,7 +33,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from registry_client.checkpoint import Checkpoint, open_checkpoint
-from registry_client.errors import CheckpointError, RecordFormatError
+from registry_client.errors import CheckpointError
 from registry_client.item import ItemId
 from registry_client.ledger import (
     CHECKPOINT,
@@ -43,8 +43,7 @@ from registry_client.ledger import (
 )
 from registry_client.merkle import EMPTY_ROOT, HASH_SIZE
 from registry_client.note import Note, SignerKey
-from registry_client.records import ProductRecord, SignedEnvelope, parse_record
-from registry_client.registry import DuplicateItemError
+from registry_client.registry import ITEM, DuplicateItemError
 from registry_client.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -287,26 +286,28 @@ def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> _Edge:
 
 
 def _refuse_logged_products(conn: _Conn, entries: Sequence[NewEntry], start: int) -> None:
-    """Record the batch's product items; `DuplicateItemError` if one is already logged."""
-    items: list[str] = []
-    leaves: list[int] = []
-    for leaf, entry in enumerate(entries, start):
-        try:
-            record = parse_record(SignedEnvelope.parse(entry.data).payload)
-        except RecordFormatError:
-            continue  # not a record the registry admits: nothing to keep unique
-        if isinstance(record, ProductRecord):
-            items.append(record.item.format())
-            leaves.append(leaf)
-    if not items:
+    """Record the batch's product items; `DuplicateItemError` if one is already logged.
+
+    A product record is the entry that stores a template blob under an ``item`` key
+    (`registry.entry_keys`; events and revocations store no blob): no parsing needed.
+    """
+    products = {
+        key: leaf
+        for leaf, entry in enumerate(entries, start)
+        if entry.blobs
+        for kind, key in entry.keys
+        if kind == ITEM
+    }
+    if not products:
         return
     row = conn.execute(
-        "SELECT item, leaf FROM products WHERE item = ANY(%s) LIMIT 1", (items,)
+        "SELECT item, leaf FROM products WHERE item = ANY(%s) LIMIT 1", (list(products),)
     ).fetchone()
     if row is not None:
-        raise DuplicateItemError(ItemId.parse(str(row[0])), leaf_index=int(str(row[1])))
+        raise DuplicateItemError(ItemId.parse(row[0]), leaf_index=int(row[1]))
     conn.execute(
-        "INSERT INTO products SELECT * FROM unnest(%s::text[], %s::bigint[])", (items, leaves)
+        "INSERT INTO products SELECT * FROM unnest(%s::text[], %s::bigint[])",
+        (list(products), list(products.values())),
     )
 
 
@@ -319,12 +320,12 @@ def _write_batch(
         (Tile.from_entries_path(p), d) for p, d in files.items() if p.startswith("tile/entries/")
     ]
     conn.execute(
-        "INSERT INTO hash_tiles SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[]) "
+        "INSERT INTO hash_tiles SELECT * FROM unnest(%s::smallint[], %s::bigint[], %b::bytea[]) "
         "ON CONFLICT (level, idx) DO UPDATE SET data = EXCLUDED.data",
         ([t.level for t, _ in tiles], [t.index for t, _ in tiles], [d for _, d in tiles]),
     )
     conn.execute(
-        "INSERT INTO bundles SELECT * FROM unnest(%s::bigint[], %s::bytea[]) "
+        "INSERT INTO bundles SELECT * FROM unnest(%s::bigint[], %b::bytea[]) "
         "ON CONFLICT (idx) DO UPDATE SET data = EXCLUDED.data",
         ([t.index for t, _ in bundles], [d for _, d in bundles]),
     )
@@ -339,7 +340,7 @@ def _write_batch(
         for data in entry.blobs:
             blobs.setdefault(hashlib.sha256(data).digest(), (leaf, data))
     conn.execute(
-        "INSERT INTO blobs SELECT * FROM unnest(%s::bytea[], %s::bigint[], %s::bytea[]) "
+        "INSERT INTO blobs SELECT * FROM unnest(%b::bytea[], %s::bigint[], %b::bytea[]) "
         "ON CONFLICT (sha256) DO NOTHING",
         (list(blobs), [leaf for leaf, _ in blobs.values()], [d for _, d in blobs.values()]),
     )
