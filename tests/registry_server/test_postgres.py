@@ -19,7 +19,8 @@ from registry_client.client import HttpRegistry, read_policy
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.records import SignedEnvelope, Signer
 from registry_client.tiles import tree_tiles
-from registry_server.postgres.cluster import Cluster
+from registry_server.postgres import cluster
+from registry_server.postgres.cluster import Cluster, NoPostgres
 from registry_server.postgres.log import PostgresLog
 from registry_server.serve import RegistryServer
 
@@ -29,6 +30,14 @@ def _entries(start: int, count: int) -> list[NewEntry]:
         NewEntry(data=f"entry {n}".encode() * 3, keys=[("item", f"k{n % 7}")], blobs=[b"b%d" % n])
         for n in range(start, start + count)
     ]
+
+
+def test_without_postgresql_the_cluster_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("glob.glob", lambda pattern: [])
+    with pytest.raises(NoPostgres, match="apt-get install postgresql"):
+        cluster.start_cluster()
 
 
 def test_tiles_checkpoints_and_proofs_equal_the_folder_ledgers(pg_dsn: str, tmp_path: Path) -> None:
