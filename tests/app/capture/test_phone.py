@@ -16,6 +16,7 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+import zxingcpp
 from capture_samples import FakeClock, jpeg, marker
 
 from app.capture.errors import SourceFailed, SourceNotFound
@@ -202,8 +203,10 @@ def test_renewing_unpairs_the_old_phone(phone: PhoneSource, paired: httpx.Client
 
 def test_the_qr_code_holds_the_pairing_url(phone: PhoneSource) -> None:
     png = np.frombuffer(phone.qr_png(scale=6), np.uint8)
-    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(png, cv2.IMREAD_COLOR))
-    assert decoded == phone.url()
+    image = cv2.imdecode(png, cv2.IMREAD_COLOR)
+    # zxing-cpp, as phones' scanners: OpenCV's QRCodeDetector misread 14 of 300 such codes
+    (found,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert found.text == phone.url()
 
 
 def test_the_url_names_the_address_to_advertise(clock: FakeClock) -> None:
