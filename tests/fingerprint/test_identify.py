@@ -110,9 +110,9 @@ def test_default_radius_finds_a_near_code_and_nothing_far() -> None:
     codes = rng.integers(0, 256, (20_000, 32), dtype=np.uint8)
     index = _index(codes)
     query = _near(codes[1234], 30, rng)
-    (best,) = index.search(query, k=3)  # default radius 46: random codes lie ~128 away
+    (best,) = index.search(query, k=3)  # default radius 63: random codes lie ~128 away
     assert (best.label, best.distance) == ("item-1234", 30)
-    assert index.search(_near(codes[1234], 60, rng)) == ()
+    assert index.search(_near(codes[1234], 70, rng)) == ()
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
