@@ -7,10 +7,10 @@ Appending a batch is one transaction:
    here, so leaf indexes are handed out once, with no gap;
 2. read the tree's right edge (cached while this process was the last writer, else
    rebuilt from the partial tiles and checked against the checkpoint's root);
-3. refuse the batch if an item in it already has a product record (``products``'
-   primary key, so two servers cannot both log one item);
-4. write the new tiles, entry bundles, index keys and blobs, and the newly signed
-   checkpoint into ``log_head``; commit.
+3. in one pipelined round trip, write the new tiles, entry bundles, index keys, blobs,
+   the products' items and the newly signed checkpoint into ``log_head``;
+4. roll back if an item already had a product record (``products``' primary key, so
+   two servers cannot both log one item); else commit.
 
 A reader never sees half a batch: tiles, index and checkpoint commit together. Reads
 are bounded by the checkpoint this process holds, so rows another server commits stay
@@ -230,13 +230,20 @@ class PostgresLog:
                 self._adopt(note)
                 old = self._checkpoint
                 edge = self._edge_of(conn, old).copy()
-            _refuse_logged_products(conn, entries, old.size)
             files = edge.extend(e.data for e in entries)
             files.update(edge.partial_files())
             new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
             new_note = _sign(self._signer, new)
-            _write_batch(conn, old.size, entries, files)
-            conn.execute("UPDATE log_head SET size = %s, note = %s", (new.size, new_note))
+            products = _product_items(entries, old.size)
+            with conn.pipeline():  # one round trip for the lot
+                claimed = conn.execute(
+                    "INSERT INTO products SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                    "ON CONFLICT DO NOTHING RETURNING item",
+                    (list(products), list(products.values())),
+                )
+                _write_batch(conn, old.size, entries, files)
+                conn.execute("UPDATE log_head SET size = %s, note = %s", (new.size, new_note))
+            _refuse_logged(conn, products, {row[0] for row in claimed.fetchall()})
         with self._mutex:
             if self._checkpoint.size <= new.size:
                 self._note, self._checkpoint, self._edge = new_note, new, edge
@@ -285,30 +292,28 @@ def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> _Edge:
     return edge
 
 
-def _refuse_logged_products(conn: _Conn, entries: Sequence[NewEntry], start: int) -> None:
-    """Record the batch's product items; `DuplicateItemError` if one is already logged.
+def _product_items(entries: Sequence[NewEntry], start: int) -> dict[str, int]:
+    """The items of the batch's product records, to their leaves.
 
     A product record is the entry that stores a template blob under an ``item`` key
     (`registry.entry_keys`; events and revocations store no blob): no parsing needed.
     """
-    products = {
+    return {
         key: leaf
         for leaf, entry in enumerate(entries, start)
         if entry.blobs
         for kind, key in entry.keys
         if kind == ITEM
     }
-    if not products:
-        return
-    row = conn.execute(
-        "SELECT item, leaf FROM products WHERE item = ANY(%s) LIMIT 1", (list(products),)
-    ).fetchone()
-    if row is not None:
-        raise DuplicateItemError(ItemId.parse(row[0]), leaf_index=int(row[1]))
-    conn.execute(
-        "INSERT INTO products SELECT * FROM unnest(%s::text[], %s::bigint[])",
-        (list(products), list(products.values())),
-    )
+
+
+def _refuse_logged(conn: _Conn, products: dict[str, int], claimed: set[str]) -> None:
+    """`DuplicateItemError` (rolling the batch back) for an item logged before it."""
+    for key in products:
+        if key not in claimed:
+            row = conn.execute("SELECT leaf FROM products WHERE item = %s", (key,)).fetchone()
+            leaf = products[key] if row is None else int(row[0])
+            raise DuplicateItemError(ItemId.parse(key), leaf_index=leaf)
 
 
 def _write_batch(

@@ -18,6 +18,7 @@ from app.cli import main
 from registry_client.client import HttpRegistry, read_policy
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.records import SignedEnvelope, Signer
+from registry_client.registry import DuplicateItemError
 from registry_client.tiles import tree_tiles
 from registry_server.postgres import cluster
 from registry_server.postgres.cluster import Cluster, NoPostgres
@@ -27,7 +28,7 @@ from registry_server.serve import RegistryServer
 
 def _entries(start: int, count: int) -> list[NewEntry]:
     return [
-        NewEntry(data=f"entry {n}".encode() * 3, keys=[("item", f"k{n % 7}")], blobs=[b"b%d" % n])
+        NewEntry(data=f"entry {n}".encode() * 3, keys=[("tag", f"k{n % 7}")], blobs=[b"b%d" % n])
         for n in range(start, start + count)
     ]
 
@@ -58,7 +59,7 @@ def test_tiles_checkpoints_and_proofs_equal_the_folder_ledgers(pg_dsn: str, tmp_
                 assert log.read(tile.path) == folder.read(tile.path), tile.path
         assert log.inclusion_proof(300) == folder.inclusion_proof(300)
         assert log.consistency_proof(255) == folder.consistency_proof(255)
-        assert log.find("item", "k3") == folder.find("item", "k3")
+        assert log.find("tag", "k3") == folder.find("tag", "k3")
         assert log.entry(400) == folder.entry(400)
         with pytest.raises(LookupError):
             log.read(f"tile/0/{size // 256:03d}.p/{size % 256 + 1}")
@@ -89,6 +90,26 @@ serve(Path(sys.argv[1]), "127.0.0.1", 0, database=sys.argv[2],
       on_started=lambda url, key: print("serving at", url, flush=True))
 """
 """`hallmark registry serve --database` without the app's imports (seconds per process)."""
+
+
+def _product_of(serial: str) -> NewEntry:
+    """A product record's entry as admission makes it: a template under its item."""
+    return NewEntry(data=serial.encode(), keys=[("item", str(item(serial)))], blobs=[b"t"])
+
+
+def test_an_item_logged_by_another_process_is_refused_whole(pg_dsn: str) -> None:
+    first = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    stale = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    try:
+        first.append([_product_of("A"), _product_of("B")])
+        with pytest.raises(DuplicateItemError) as refused:
+            stale.append([_product_of("C"), _product_of("B")])  # admitted before A, B landed
+        assert refused.value.leaf_index == 1
+        assert stale.refresh().size == 2  # the batch was rolled back whole
+        assert stale.append([_product_of("C")]) == range(2, 3)
+    finally:
+        first.close()
+        stale.close()
 
 
 @pytest.fixture
