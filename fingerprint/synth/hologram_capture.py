@@ -50,7 +50,7 @@ class TiltSchedule:
 def sample_schedule(
     rng: np.random.Generator, frames: int, *, max_tilt_deg: float = 25.0
 ) -> TiltSchedule:
-    """A guided hand-held tilt sweep: 15°–``max_tilt_deg`` of tilt, about one turn, light near the lens."""
+    """A guided hand-held sweep: 15°–``max_tilt_deg`` of tilt, about one turn, light by the lens."""
     return TiltSchedule(
         frames=frames,
         tilt_deg=float(rng.uniform(min(15.0, max_tilt_deg), max_tilt_deg)),
