@@ -35,6 +35,7 @@ from app.ui.certificate_export import CertificateExport
 from app.ui.enrol_page import EnrolPage
 from app.ui.inspect_page import InspectPage
 from app.ui.ledger_page import LedgerPage
+from app.ui.refcounts import pin_singletons
 from app.ui.settings_page import SettingsPage
 from app.ui.verify_page import VerifyPage
 
@@ -208,7 +209,8 @@ class MainWindow(QMainWindow):
         self._settings.window_state = self.saveState()
         self._settings.page = self.tabs.currentIndex()
         self._settings.sync()
-        self.verify_page.shutdown(SHUTDOWN_WAIT_MS / 1000)
+        for page in (self.verify_page, self.enrol_page, self.inspect_page):
+            page.shutdown(SHUTDOWN_WAIT_MS / 1000)
         self.enrol_page.cancel()
         self.ledger_page.cancel()
         self._pool.waitForDone(SHUTDOWN_WAIT_MS)
@@ -229,6 +231,7 @@ def run(argv: Sequence[str], *, screenshot: Path | None = None) -> int:
     """
     from app.jobs import Places
 
+    pin_singletons()
     app = QApplication(list(argv))
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -15,10 +15,7 @@ from PySide6.QtCore import QSettings, QThreadPool
 
 from app.flows.enrol import enrol
 from app.jobs import Places, Workspace, open_workspace
-from app.ui.refcounts import pin_singletons
 from fingerprint.synth import Item, Material, Tier, capture, make_item, print_copy
-
-pin_singletons()  # PySide6 6.12.0 on Python 3.11: see app/ui/refcounts.py
 
 POOL_WAIT_MS = 10_000
 VIDEO_SIZE = (640, 480)
