@@ -85,7 +85,8 @@ def main() -> None:
     template = extract_hologram(frames)
     live, _ = reference_analysis(frames)
     print(
-        f"{FRAMES} frames of {SIZE[0]}×{SIZE[1]}; {os.cpu_count()} cores; hallmark registered "
+        f"{FRAMES} frames of {SIZE[0]}×{SIZE[1]}; {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}; hallmark registered "
         f"{template.frames} frames, OVD share {template.ovd_share:.2f} (reference "
         f"{live.ovd_share:.2f}), moiré {template.moire:.1f} ({live.moire:.1f})"
     )
