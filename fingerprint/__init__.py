@@ -3,9 +3,19 @@
 >>> reference = extract("enrolled.png")            # doctest: +SKIP
 >>> verdict = match(reference, extract("live.jpg"))  # doctest: +SKIP
 >>> verdict.decision, verdict.score                  # doctest: +SKIP
+
+Holograms (tilt bursts): ``extract_hologram(load_burst("tilt.mp4"))`` and
+``match_hologram``; see :mod:`fingerprint.hologram`.
 """
 
 from fingerprint.errors import FingerprintError, ImageError, TemplateFormatError
+from fingerprint.hologram import (
+    HologramTemplate,
+    HologramVerdict,
+    extract_hologram,
+    load_burst,
+    match_hologram,
+)
 from fingerprint.match import Decision, Evidence, Match, match
 from fingerprint.pipeline import extract
 from fingerprint.quality import QualityIssue, RetakeReason
@@ -16,6 +26,8 @@ __all__ = [
     "Decision",
     "Evidence",
     "FingerprintError",
+    "HologramTemplate",
+    "HologramVerdict",
     "ImageError",
     "Match",
     "QualityIssue",
@@ -24,5 +36,8 @@ __all__ = [
     "Template",
     "TemplateFormatError",
     "extract",
+    "extract_hologram",
+    "load_burst",
     "match",
+    "match_hologram",
 ]
