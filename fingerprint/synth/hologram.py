@@ -53,11 +53,11 @@ FOIL_INSET_MODULES = 1.0
 #: Grating pitch range, µm: the first order lands in the visible for 8–25° of tilt.
 PITCH_UM = (0.8, 1.4)
 #: Diffuse reflectance of the metallised foil outside the diffraction condition.
-FOIL_DIFFUSE = 0.42
+FOIL_DIFFUSE = 0.3
 #: Gain of the diffracted light relative to a white diffuser.
-DIFFRACTION_GAIN = 0.9
+DIFFRACTION_GAIN = 1.0
 #: Tolerance on the grating condition (sine units): source size and relief imperfection.
-SPREAD = 0.07
+SPREAD = 0.1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,7 +152,7 @@ def _flakes(
 
 
 def foil_gratings(
-    rng: np.random.Generator, orientation: Field, pitch: Field, *, flakes: int = 90
+    rng: np.random.Generator, orientation: Field, pitch: Field, *, flakes: int = 150
 ) -> Gratings:
     """Hot-stamp a foil of the given design into the window, with flakes and placement error."""
     side = orientation.shape[0]
@@ -184,7 +184,7 @@ def plain_label(rng: np.random.Generator, gs1: str) -> NDArray[np.uint8]:
 
 
 def make_hologram_item(
-    rng: np.random.Generator, index: int, *, design_seed: int = 7, flakes: int = 90
+    rng: np.random.Generator, index: int, *, design_seed: int = 7, flakes: int = 150
 ) -> HologramItem:
     """Item ``index`` (0–9999) of the hologram product line whose design is ``design_seed``."""
     if not 0 <= index < 10_000:
