@@ -55,6 +55,7 @@ def test_match_exits_by_decision(
 ) -> None:
     out = tmp_path / "item.hmh"
     assert main(["holo", "extract", str(folders["enrol"]), "-o", str(out)]) == 0
+    capsys.readouterr()
     status = main(["holo", "match", str(out), str(folders["genuine"])])
     decision = capsys.readouterr().out.split()[0]
     assert (decision, status) in (("GENUINE", 0), ("RETAKE", 4))  # never COUNTERFEIT
