@@ -137,10 +137,11 @@ class PostgresLog:
 
     def refresh(self) -> Checkpoint:
         """Adopt the database's newest checkpoint (another server may have appended)."""
+        floor = self.size  # committed before the query starts: the query sees it
         with self._pool.connection() as conn:
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0"))
         with self._mutex:
-            self._adopt(note)
+            self._adopt(note, floor)
             return self._checkpoint
 
     def read(self, path: str) -> bytes:
@@ -227,7 +228,7 @@ class PostgresLog:
         with self._pool.connection() as conn, conn.transaction():
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0 FOR UPDATE"))
             with self._mutex:
-                self._adopt(note)
+                self._adopt(note, self._checkpoint.size)
                 old = self._checkpoint
                 edge = self._edge_of(conn, old).copy()
             files = edge.extend(e.data for e in entries)
@@ -249,18 +250,24 @@ class PostgresLog:
                 self._note, self._checkpoint, self._edge = new_note, new, edge
         return range(old.size, new.size)
 
-    def _adopt(self, note: str) -> None:
-        """Hold ``note`` if it verifies and does not shrink the tree (under the mutex)."""
+    def _adopt(self, note: str, floor: int) -> None:
+        """Hold ``note`` if it verifies and is not older (under the mutex).
+
+        ``floor`` is the size held when ``note`` was read: a smaller tree means the log
+        shrank (`CheckpointError`); one between it and the size held now was overtaken
+        by this process's own append meanwhile, and is ignored.
+        """
         if note == self._note:
             return
         checkpoint = open_checkpoint(
             note, (self._signer.verifier,), origin=self._checkpoint.origin
         ).checkpoint
-        if checkpoint.size < self._checkpoint.size:
+        if checkpoint.size < floor:
             raise CheckpointError(
-                f"database checkpoint has size {checkpoint.size}, "
-                f"smaller than the {self._checkpoint.size} held"
+                f"database checkpoint has size {checkpoint.size}, smaller than the {floor} held"
             )
+        if checkpoint.size < self._checkpoint.size:
+            return
         self._note, self._checkpoint, self._edge = note, checkpoint, None
 
     def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> _Edge:

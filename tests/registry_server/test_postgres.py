@@ -11,11 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from registry_samples import LOG_KEY, item, ledger, manufacturer, product
 
 from app.cli import main
 from registry_client.client import HttpRegistry, read_policy
+from registry_client.errors import CheckpointError
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.records import SignedEnvelope, Signer
 from registry_client.registry import DuplicateItemError
@@ -90,6 +92,20 @@ serve(Path(sys.argv[1]), "127.0.0.1", 0, database=sys.argv[2],
       on_started=lambda url, key: print("serving at", url, flush=True))
 """
 """`hallmark registry serve --database` without the app's imports (seconds per process)."""
+
+
+def test_a_log_that_shrank_is_refused(pg_dsn: str) -> None:
+    log = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    try:
+        log.append(_entries(0, 1))
+        older = log.checkpoint_note
+        log.append(_entries(1, 1))
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute("UPDATE log_head SET size = 1, note = %s", (older,))
+        with pytest.raises(CheckpointError, match="smaller than the 2 held"):
+            log.refresh()
+    finally:
+        log.close()
 
 
 def _product_of(serial: str) -> NewEntry:
