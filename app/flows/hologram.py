@@ -26,11 +26,14 @@ from fingerprint.evaluate import OperatingPoint, equal_error_rate, frr_at_far
 from fingerprint.hologram import (
     HologramReason,
     HologramTemplate,
+    HologramVerdict,
+    TiltCoverage,
     extract_hologram,
     load_burst,
     match_hologram,
 )
 from fingerprint.hologram.params import HologramParams
+from fingerprint.hologram.verify import template_coverage
 from fingerprint.synth.hologram_dataset import BurstRow, HologramRole, read_burst_manifest
 
 _UNJUDGED = {
@@ -225,3 +228,25 @@ def summary(report: HoloReport) -> str:
 
 def _pct(value: float) -> str:
     return f"{100 * value:.2f}%"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BurstResult:
+    """A burst analysed for the app: its template, what it covered, and the verdict
+    against ``reference`` when one was given."""
+
+    template: HologramTemplate
+    coverage: TiltCoverage
+    verdict: HologramVerdict | None
+
+
+def analyse_burst(
+    source: Path, reference: HologramTemplate | None, params: HologramParams = HologramParams()
+) -> BurstResult:
+    """Analyse the burst at ``source`` (video or folder); match it when ``reference`` is set."""
+    template = load_template(source, params)
+    return BurstResult(
+        template=template,
+        coverage=template_coverage(template, params),
+        verdict=None if reference is None else match_hologram(reference, template, params),
+    )
