@@ -36,13 +36,16 @@ def verify_and_explain(
     *,
     registry: Registry,
     serial: str | None = None,
+    gtin: str | None = None,
     device: Signer | None = None,
     place: str | None = None,
     rules: HistoryRules = RULES,
     now: datetime | None = None,
 ) -> Explained:
     """`verify` ``image``, logging a scan signed by ``device`` at ``place`` if given."""
-    verification = verify(image, registry=registry, serial=serial, device=device, place=place)
+    verification = verify(
+        image, registry=registry, serial=serial, gtin=gtin, device=device, place=place
+    )
     proven, result = verification.proven, verification.match
     if proven is None or result is None:
         return Explained(verification=verification, picture=None, history=(), warnings=())

@@ -21,11 +21,17 @@ from app.flows.commitment import Judgement, judge
 from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
-from registry_client.item import ItemId
+from registry_client.item import GTIN_LENGTH, ItemId, gtin_check_digit
 from registry_client.records import Signer, Verdict, VerificationEvent
 from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
 
 _MAX_SCORE = 1_000_000.0
+_GTIN_LENGTHS = (8, 12, 13, GTIN_LENGTH)
+"""GTIN-8, -12, -13 and -14 (GS1 GenSpecs §3.3.2): shorter ones are padded with zeros."""
+
+
+class TypedItemError(ValueError):
+    """What a person typed for the item is not a GTIN and serial; the message says why."""
 
 
 class Outcome(enum.StrEnum):
@@ -77,7 +83,10 @@ def verify(
     serial = serial or (code.serial if code is not None else None)
     gtin = gtin or (code.gtin if code is not None else None)
     if serial is None or gtin is None:
-        raise ValueError("no GS1 code was decoded from the image; pass --gtin and --serial")
+        raise ValueError(
+            "no GS1 code was decoded from the image; give its GTIN and serial "
+            "(--gtin and --serial, or type them)"
+        )
     item = ItemId(gtin=gtin, serial=serial)
     try:
         proven = registry.lookup(item)
@@ -108,6 +117,34 @@ def verify(
         return verification
     leaf = registry.append_event(device.sign(_event(verification, device, place)))
     return dataclasses.replace(verification, event_leaf=leaf, event_queued=leaf is None)
+
+
+def typed_item(serial_text: str, gtin_text: str = "") -> tuple[str | None, str | None]:
+    """The GTIN and serial a person typed: ``(gtin, serial)``, ``None`` where left blank.
+
+    ``serial_text`` is a serial or the whole element string ``(01)GTIN(21)serial``;
+    ``gtin_text`` a GTIN-8, -12, -13 or -14 (padded to 14 digits), its check digit
+    verified. Raises `TypedItemError` naming the fault.
+    """
+    serial_text, gtin_text = serial_text.strip(), "".join(gtin_text.split())
+    gtin = _typed_gtin(gtin_text) if gtin_text else None
+    if not serial_text.startswith("(01)"):
+        return gtin, serial_text or None
+    try:
+        item = ItemId.parse(serial_text)
+    except ValueError as exc:
+        raise TypedItemError(f"element string: {exc}") from exc
+    if gtin is not None and gtin != item.gtin:
+        raise TypedItemError(f"the element string says GTIN {item.gtin}, the GTIN field {gtin}")
+    return item.gtin, item.serial
+
+
+def _typed_gtin(text: str) -> str:
+    if not (text.isascii() and text.isdigit() and len(text) in _GTIN_LENGTHS):
+        raise TypedItemError(f"GTIN {text!r:.30}: want 8, 12, 13 or 14 digits")
+    if (want := gtin_check_digit(text[:-1])) != text[-1]:
+        raise TypedItemError(f"GTIN {text}: check digit {text[-1]} is wrong, want {want}")
+    return text.zfill(GTIN_LENGTH)
 
 
 def _parse_code(code_text: str) -> fingerprint.gs1.Gs1 | None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
+from app.flows.verify import TypedItemError
 from app.jobs import Inspection, Workspace, inspect_bundle, sync_outbox
 from app.tasks import LatestOnly, Task
 from app.ui import present
@@ -33,6 +34,7 @@ from app.ui.widgets.capture_panel import (
     Analysed,
     CapturePanel,
 )
+from app.ui.widgets.item_fields import ItemFields
 from app.ui.widgets.result import VerificationView
 
 
@@ -81,6 +83,7 @@ class InspectPage(QWidget):
         self.outbox = QLabel("Outbox: no bundle open")
         self.outbox.setWordWrap(True)
         self.capture = CapturePanel(pool, steady_frames=steady_frames, rate=rate)
+        self.item = ItemFields()
         self.result = VerificationView()
 
         buttons = QHBoxLayout()
@@ -92,6 +95,7 @@ class InspectPage(QWidget):
         left.addWidget(self._facts)
         left.addWidget(self.outbox)
         left.addWidget(self.capture, 1)
+        left.addWidget(self.item)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.result)
@@ -157,20 +161,30 @@ class InspectPage(QWidget):
 
     @Slot(object)
     def _on_captured(self, captured: Analysed) -> None:
-        if captured.analysis.serial is None:
-            self.result.show_unreadable(captured.analysis.instructions())
-        else:
-            self._verify(captured.frame)
+        unread = None if captured.analysis.serial else captured.analysis.instructions()
+        self._verify(captured.frame, unread)
 
-    def _verify(self, frame: Frame) -> None:
+    def _verify(self, frame: Frame, unread: tuple[str, ...] | None) -> None:
+        """Check ``frame``; ``unread`` holds the instructions when its code was not read."""
         if self._inspection is None or self._workspace is None:
             self.status.emit("Open a bundle first: offline checks run against it")
             return
+        try:
+            typed = self.item.for_capture(code_read=unread is None)
+        except TypedItemError as exc:
+            self._on_verify_failed(exc)
+            return
+        if typed is None:
+            self.result.show_unreadable(unread or ())
+            return
+        gtin, serial = typed
         self._checks.submit(
             partial(
                 verify_and_explain,
                 frame.image,
                 registry=self._inspection.registry,
+                serial=serial,
+                gtin=gtin,
                 device=self._workspace.device,
             )
         )

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
+from app.flows.verify import TypedItemError
 from app.jobs import Workspace
 from app.tasks import LatestOnly
 from app.ui.widgets.capture_panel import (
@@ -28,11 +29,13 @@ from app.ui.widgets.capture_panel import (
     Analysed,
     CapturePanel,
 )
+from app.ui.widgets.item_fields import ItemFields
 from app.ui.widgets.result import VerificationView
 
 
 class VerifyPage(QWidget):
-    """A capture panel, the serial and place, and the result of the last check.
+    """A capture panel, the item (typed when its code is unreadable) and place, and the
+    result of the last check.
 
     Auto-captured frames are verified as they come; one that arrives while a check runs
     waits (only the newest: `LatestOnly`), so nothing piles up. Each check is
@@ -62,10 +65,7 @@ class VerifyPage(QWidget):
 
         self.capture = CapturePanel(pool, steady_frames=steady_frames, rate=rate)
         self.live = self.capture.live
-        self._serial = QLineEdit()
-        self._serial.setPlaceholderText("read from the code")
-        serial_label = QLabel("S&erial:")
-        serial_label.setBuddy(self._serial)
+        self.item = ItemFields()
         self.place = QLineEdit()
         self.place.setPlaceholderText("shop name, or lat,lon")
         self.place.setToolTip("Logged with each scan; scans far apart in place are flagged")
@@ -77,8 +77,7 @@ class VerifyPage(QWidget):
 
         check_row = QHBoxLayout()
         row: tuple[QWidget, ...] = (
-            serial_label,
-            self._serial,
+            self.item,
             place_label,
             self.place,
             self.verify_button,
@@ -95,7 +94,7 @@ class VerifyPage(QWidget):
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addWidget(scroll, 2)
-        self.setTabOrder(self._serial, self.place)
+        self.setTabOrder(self.item.gtin, self.place)
         self.setTabOrder(self.place, self.verify_button)
 
         self.capture.status.connect(self.status)
@@ -128,16 +127,27 @@ class VerifyPage(QWidget):
         if frame is not None:
             self._verify(frame)
 
-    def _verify(self, frame: Frame) -> None:
+    def _verify(self, frame: Frame, unread: tuple[str, ...] | None = None) -> None:
+        """Check ``frame``; ``unread`` holds the instructions when its code was not read."""
         ws = self._workspace
         if ws is None:
             return
+        try:
+            typed = self.item.for_capture(code_read=unread is None)
+        except TypedItemError as exc:
+            self._on_verify_failed(exc)
+            return
+        if typed is None:
+            self.result.show_unreadable(unread or ())
+            return
+        gtin, serial = typed
         self._checks.submit(
             partial(
                 verify_and_explain,
                 frame.image,
                 registry=ws.registry,
-                serial=self._serial.text().strip() or None,
+                serial=serial,
+                gtin=gtin,
                 device=ws.device,
                 place=self.place.text().strip() or None,
             )
@@ -152,10 +162,8 @@ class VerifyPage(QWidget):
 
     @Slot(object)
     def _on_captured(self, captured: Analysed) -> None:
-        if captured.analysis.serial is None and not self._serial.text().strip():
-            self.result.show_unreadable(captured.analysis.instructions())
-        else:
-            self._verify(captured.frame)
+        unread = None if captured.analysis.serial else captured.analysis.instructions()
+        self._verify(captured.frame, unread)
 
     @Slot(object)
     def _on_verified(self, explained: Explained) -> None:

@@ -215,3 +215,44 @@ def test_a_photo_without_a_readable_code_asks_for_a_retake_without_a_lookup(
     assert page.result.badge.title() == "RETAKE"
     assert page.result.guidance().startswith("• show the item's code")
     assert page.live.instructions().startswith("show the item's code")
+
+
+def test_a_photo_without_a_code_is_checked_as_the_typed_element_string(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, tmp_path: Path
+) -> None:
+    page = _page(qtbot, workspace)
+    enrolled = _verify_file(qtbot, page, captures.genuine).proven
+    assert enrolled is not None
+    blank = tmp_path / "table.png"
+    assert cv2.imwrite(str(blank), np.full((480, 640, 3), 120, np.uint8))
+    page.item.serial.setText(enrolled.record.item.format())
+    result = _verify_file(qtbot, page, blank)
+    assert result.proven is not None and result.proven.record.item == enrolled.record.item
+
+
+def test_a_typed_gtin_with_a_wrong_check_digit_is_refused_before_any_lookup(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, tmp_path: Path
+) -> None:
+    page = _page(qtbot, workspace)
+    blank = tmp_path / "table.png"
+    assert cv2.imwrite(str(blank), np.full((480, 640, 3), 120, np.uint8))
+    page.item.serial.setText("0001")
+    page.item.gtin.setText("09506000134353")
+    with qtbot.waitSignal(page.status, timeout=TIMEOUT_MS, check_params_cb=_failed):
+        page.open_image(blank)
+    assert "check digit 3 is wrong, want 2" in _failures[-1]
+    assert page.result.badge.look is Look.ERROR
+    page.item.gtin.clear()  # a serial alone cannot find an item without its code
+    with qtbot.waitSignal(page.status, timeout=TIMEOUT_MS, check_params_cb=_failed):
+        page.open_image(blank)
+    assert "type the GTIN and the serial" in _failures[-1]
+
+
+_failures: list[str] = []
+
+
+def _failed(message: str) -> bool:
+    if message.startswith("Verification failed"):
+        _failures.append(message)
+        return True
+    return False
