@@ -17,19 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import fingerprint
-from app.flows.enrol import Enrolment, EnrolRefused, _check_code
+from app.flows.enrol import Enrolment, EnrolRefused, prepare_record, register
 from fingerprint import Decision, QualityIssue, RetakeReason, Template
 from fingerprint.commitment import SCHEME, VERSION, Commitment, CommitmentParams, Opening, commit_to
 from fingerprint.commitment.scheme import open_with
-from fingerprint.gs1 import parse
 from fingerprint.image import ImageInput
 from fingerprint.quality import assess
 from fingerprint.region import RegionSpec
-from registry_client.item import ItemId
-from registry_client.records import ProductRecord, Region, Signer
+from registry_client.records import Signer
 from registry_client.registry import Registry
 
 __all__ = ["SCHEME", "Judgement", "enrol_commitment", "judge"]
@@ -70,26 +68,19 @@ def enrol_commitment(
             raise EnrolRefused(f"capture {n} needs a retake: {reasons}")
     if len(codes := {t.code_text for t in templates}) > 1:
         raise EnrolRefused(f"the captures show different codes: {sorted(codes)}")
-    code_text = templates[0].code_text
-    gtin, serial = _check_code(code_text, serial=serial, gtin=gtin)
     commitment, _ = commit_to([t.features.residual for t in templates], params)
-    data = commitment.to_bytes()
-    record = ProductRecord(
-        gtin=gtin,
-        serial=serial,
-        batch=parse(code_text).batch,
-        sku=None,
+    prepared = prepare_record(
+        templates[0].code_text,
+        commitment.to_bytes(),
         scheme=SCHEME,
         scheme_version=VERSION,
-        template_sha256=bytes.fromhex(commitment.digest()),
-        template_size=len(data),
-        region=Region(x=region.x, y=region.y, width=region.width, height=region.height),
-        hologram_sha256=None,
-        manufacturer=signer.key_id,
-        time=(now or datetime.now(UTC)).replace(microsecond=0),
+        signer=signer,
+        serial=serial,
+        gtin=gtin,
+        region=region,
+        now=now,
     )
-    registry.register(signer.sign(record), data)
-    return Enrolment(proven=registry.lookup(ItemId(gtin=gtin, serial=serial)))
+    return register(prepared, registry)
 
 
 def judge(blob: bytes, probe: Template) -> Judgement:

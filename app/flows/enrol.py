@@ -8,17 +8,23 @@ leaf and checkpoint the registry can prove, not merely the ones it claimed.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import fingerprint
+from fingerprint import FingerprintError
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
 from fingerprint.quality import assess
 from fingerprint.region import RegionSpec
 from fingerprint.template import SCHEME, VERSION
+from registry_client.errors import RegistryError
 from registry_client.item import ItemId
-from registry_client.records import ProductRecord, Region, Signer
+from registry_client.ledger import NewEntry
+from registry_client.records import ProductRecord, Region, SignedEnvelope, Signer
 from registry_client.registry import Registry, VerifiedRecord
 
 
@@ -38,6 +44,83 @@ class Enrolment:
         return self.proven.record.template_sha256
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A signed product record and the blob it commits to, ready to register."""
+
+    envelope: SignedEnvelope
+    blob: bytes
+    item: ItemId
+
+
+def prepare_record(
+    code_text: str,
+    blob: bytes,
+    *,
+    scheme: str,
+    scheme_version: int,
+    signer: Signer,
+    serial: str | None = None,
+    gtin: str | None = None,
+    region: RegionSpec = RegionSpec(),
+    now: datetime | None = None,
+) -> Prepared:
+    """Check the decoded code against ``serial`` and ``gtin``, then build the record of
+    ``blob`` (a template, or a commitment: its SHA-256 goes on the ledger) and sign it.
+
+    Raises `EnrolRefused` for labels that disagree with the code, or that are missing
+    without one.
+    """
+    gtin, serial = _check_code(code_text, serial=serial, gtin=gtin)
+    record = ProductRecord(
+        gtin=gtin,
+        serial=serial,
+        batch=parse(code_text).batch if code_text else None,
+        sku=None,
+        scheme=scheme,
+        scheme_version=scheme_version,
+        template_sha256=hashlib.sha256(blob).digest(),
+        template_size=len(blob),
+        region=Region(x=region.x, y=region.y, width=region.width, height=region.height),
+        hologram_sha256=None,
+        manufacturer=signer.key_id,
+        time=(now or datetime.now(UTC)).replace(microsecond=0),
+    )
+    return Prepared(envelope=signer.sign(record), blob=blob, item=record.item)
+
+
+def prepare(
+    image: ImageInput,
+    *,
+    signer: Signer,
+    serial: str | None = None,
+    gtin: str | None = None,
+    region: RegionSpec = RegionSpec(),
+    now: datetime | None = None,
+) -> Prepared:
+    """Fingerprint ``image`` and sign its record (`prepare_record`), not yet registered.
+
+    Raises `EnrolRefused` for a capture needing a retake or labels that disagree.
+    """
+    template = fingerprint.extract(image, region)
+    if issues := assess(template.quality):
+        reasons = ", ".join(
+            f"{i.reason.value} ({i.value:.3g} vs {i.threshold:.3g})" for i in issues
+        )
+        raise EnrolRefused(f"capture needs a retake: {reasons}")
+    return prepare_record(
+        template.code_text,
+        template.to_bytes(),
+        scheme=SCHEME,
+        scheme_version=VERSION,
+        signer=signer,
+        serial=serial,
+        gtin=gtin,
+        region=region,
+        now=now,
+    )
+
+
 def enrol(
     image: ImageInput,
     *,
@@ -55,30 +138,66 @@ def enrol(
     Raises `EnrolRefused` for a capture needing a retake or labels that disagree, and
     the registry's errors (`SignatureError` for an untrusted key, `DuplicateItemError`).
     """
-    template = fingerprint.extract(image, region)
-    if issues := assess(template.quality):
-        reasons = ", ".join(
-            f"{i.reason.value} ({i.value:.3g} vs {i.threshold:.3g})" for i in issues
-        )
-        raise EnrolRefused(f"capture needs a retake: {reasons}")
-    gtin, serial = _check_code(template.code_text, serial=serial, gtin=gtin)
-    data = template.to_bytes()
-    record = ProductRecord(
-        gtin=gtin,
-        serial=serial,
-        batch=parse(template.code_text).batch if template.code_text else None,
-        sku=None,
-        scheme=SCHEME,
-        scheme_version=VERSION,
-        template_sha256=bytes.fromhex(template.digest()),
-        template_size=len(data),
-        region=Region(x=region.x, y=region.y, width=region.width, height=region.height),
-        hologram_sha256=None,
-        manufacturer=signer.key_id,
-        time=(now or datetime.now(UTC)).replace(microsecond=0),
-    )
-    registry.register(signer.sign(record), data)
-    return Enrolment(proven=registry.lookup(ItemId(gtin=gtin, serial=serial)))
+    prepared = prepare(image, signer=signer, serial=serial, gtin=gtin, region=region, now=now)
+    return register(prepared, registry)
+
+
+def register(prepared: Prepared, registry: Registry) -> Enrolment:
+    """Register ``prepared`` and look it up again: the leaf and checkpoint as proven."""
+    registry.register(prepared.envelope, prepared.blob)
+    return Enrolment(proven=registry.lookup(prepared.item))
+
+
+class BatchRegistry(Registry, Protocol):
+    """A registry that admits several records and appends them as one batch
+    (`registry_client.client.EmbeddedRegistry`)."""
+
+    def admit_products(
+        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[ItemId] = ()
+    ) -> list[NewEntry | RegistryError | ValueError]: ...
+
+    def append(self, entries: Sequence[NewEntry]) -> range: ...
+
+
+def register_batch(
+    prepared: Sequence[Prepared], registry: BatchRegistry
+) -> list[int | RegistryError | ValueError]:
+    """Register ``prepared`` in one ledger append: each item's leaf, or the error refusing
+    it (a duplicate, an untrusted key), in order."""
+    admitted = registry.admit_products([(p.envelope, p.blob) for p in prepared])
+    entries = [a for a in admitted if isinstance(a, NewEntry)]
+    leaves = iter(registry.append(entries) if entries else ())
+    return [next(leaves) if isinstance(a, NewEntry) else a for a in admitted]
+
+
+def enrol_batch(
+    images: Sequence[ImageInput],
+    *,
+    signer: Signer,
+    registry: BatchRegistry,
+    region: RegionSpec = RegionSpec(),
+    now: datetime | None = None,
+) -> list[ItemId | Exception]:
+    """Fingerprint and sign each of ``images`` (their codes give the items), then register
+    those that pass in one ledger append: each image's item, or the error refusing it.
+
+    The caller registers nothing else meanwhile: duplicates are checked at admission.
+    """
+    prepared: list[Prepared | Exception] = []
+    for image in images:
+        try:
+            prepared.append(prepare(image, signer=signer, region=region, now=now))
+        except (ValueError, FingerprintError) as exc:
+            prepared.append(exc)
+    registered = iter(register_batch([p for p in prepared if isinstance(p, Prepared)], registry))
+    out: list[ItemId | Exception] = []
+    for made in prepared:
+        if isinstance(made, Prepared):
+            leaf = next(registered)
+            out.append(made.item if isinstance(leaf, int) else leaf)
+        else:
+            out.append(made)
+    return out
 
 
 def _check_code(code_text: str, *, serial: str | None, gtin: str | None) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.flows.enrol import BatchRegistry, enrol_batch
 from app.flows.line import Action, LineQueue, LineTracker, Throughput
 from app.jobs import EnrolStep, Workspace, demo_items, enrol_each, image_files
 from app.tasks import Task
@@ -38,6 +39,8 @@ from app.ui.widgets.capture_panel import (
     SourceKind,
 )
 from fingerprint.image import ImageInput
+from registry_client.item import ItemId
+from registry_client.records import Signer
 
 DEMO_COUNT = 4
 BATCH_SIZE = 4
@@ -48,6 +51,18 @@ QUEUE_CAPACITY = 32
 """Items that may wait; more are rejected (present them again)."""
 
 Capture = tuple[str, NDArray[np.uint8]]
+
+
+def _line_batch(
+    captures: Sequence[Capture], *, signer: Signer, registry: BatchRegistry
+) -> Iterator[EnrolStep]:
+    """Enrol a batch from the line in one ledger append (`enrol_batch`): a step per item."""
+    results = enrol_batch([image for _, image in captures], signer=signer, registry=registry)
+    for (name, _), result in zip(captures, results, strict=True):
+        if isinstance(result, ItemId):
+            yield EnrolStep(name=name, serial=result.serial)
+        else:
+            yield EnrolStep(name=name, error=str(result))
 
 
 class EnrolPage(QWidget):
@@ -241,7 +256,9 @@ class EnrolPage(QWidget):
         if due and not self._batch_running:
             batch = self._queue.take()
             self._in_flight = len(batch)
-            self._enrol(batch)
+            ws = self._workspace
+            if ws is not None:
+                self._run(partial(_line_batch, batch, signer=ws.signer, registry=ws.registry))
         self._show_line()
         if self._line_ending and not self._batch_running and not len(self._queue):
             self._line_on = self._line_ending = False
