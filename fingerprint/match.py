@@ -5,12 +5,20 @@
    ``cv2.findHomography(..., cv2.USAC_MAGSAC)``; windows located by the same code land
    within a few pixels of each other, so an implausible homography is dropped for the
    identity.
-3. On the aligned overlap: normalised correlation of two bands of the noise residuals,
-   the chi-square distance of the LBP histograms of corresponding cells, and the
-   strongest spectral peak the probe has and the reference lacks (a print copy's
-   halftone screen).
+3. On the aligned overlap: the normalised correlation of the noise residuals in each of
+   a few frequency bands (a coherence spectrum), the chi-square distance of the LBP
+   histograms of corresponding cells, and the strongest spectral peak the probe has and
+   the reference lacks (a print copy's halftone screen).
 4. Logistic fusion of those measurements into the log-odds that both captures show the
    same item; thresholds on it give genuine / retake / counterfeit.
+
+Each band's correlation r enters the fusion as the log signal-to-noise ratio of the part
+of the probe a linear filter predicts from the reference, log(r² / (1 − r²)) (the
+coherent output power ratio: Bendat & Piersol, "Random Data", 4th ed., 2010, §7.1). A
+genuine capture's bands lose SNR smoothly towards the fine end, by its blur and noise;
+a print copy's SNR is capped in every band by the copier's own noise (halftone, tone
+jitter, misregistration), so its coarse bands fall short of a genuine capture's even
+when its mid-scale structure survives.
 """
 
 from __future__ import annotations
@@ -30,8 +38,10 @@ from fingerprint.params import MatchParams, QualityParams
 from fingerprint.quality import QualityIssue, RetakeReason, assess
 from fingerprint.template import Template
 
-_FINE_SIGMA = 1.5
 _MARGIN = 8
+_MIN_OVERLAP_PX = 64
+#: Band correlations are clipped so that r² stays within [1e-3, 1 − 1e-4]: log-SNR −6.9 … 9.2.
+_R2_RANGE = (1e-3, 1 - 1e-4)
 
 
 class Decision(enum.StrEnum):
@@ -45,7 +55,9 @@ class Evidence:
     """What the score was computed from.
 
     ``homography`` maps probe patch coordinates to reference patch coordinates (3, 3).
-    ``fine`` and ``coarse`` are normalised correlations of the aligned residual bands;
+    ``bands`` are the normalised correlations of the aligned residuals in each band of
+    ``MatchParams.coherence_bands``, coarse to fine (empty if not measured); ``coarse``
+    and ``fine`` are the same over the coarser and the finer half of those bands;
     ``lbp_distance`` is the mean chi-square distance of corresponding LBP cells;
     ``overlap`` is the share of the reference window the aligned probe covers;
     ``novelty`` is the strongest spectral peak of the aligned probe's residual that the
@@ -60,6 +72,7 @@ class Evidence:
     lbp_distance: float
     overlap: float
     novelty: float
+    bands: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         self.homography.flags.writeable = False
@@ -68,16 +81,16 @@ class Evidence:
     def features(self) -> tuple[float, ...]:
         """The fusion inputs, in ``MatchParams.weights`` order.
 
-        Correlations enter through Fisher's z = atanh(r), which spreads out the values
-        near 1 where genuine captures and good copies differ.
+        Each band's correlation enters as a log coherent SNR, log(r² / (1 − r²)) (see
+        the module docstring), which spreads out the values near 1 where genuine captures
+        and good copies differ.
         """
         return (
             float(np.log1p(self.inliers)),
-            _fisher_z(self.fine),
-            _fisher_z(self.coarse),
             self.lbp_distance,
             self.overlap,
             float(np.log(self.novelty)),
+            *(_log_snr(r) for r in self.bands),
         )
 
 
@@ -141,13 +154,14 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
         homography, inliers = np.eye(3), 0
     ref_res = ref.residual.astype(np.float32)
     warped, mask = _warp_to_reference(pro.residual.astype(np.float32), homography)
-    fine, coarse = _band_correlations(ref_res, warped, mask)
+    bands = _band_correlations(ref_res, warped, mask, params.coherence_bands)
     return Evidence(
         matches=len(q_idx),
         inliers=inliers,
         homography=homography,
-        fine=fine,
-        coarse=coarse,
+        fine=bands.fine,
+        coarse=bands.coarse,
+        bands=bands.each,
         lbp_distance=_lbp_distance(reference, probe, homography),
         overlap=float(mask.mean()),
         novelty=_spectral_novelty(ref_res, warped),
@@ -188,25 +202,65 @@ def _warp_to_reference(
     return np.asarray(warped, np.float32), mask
 
 
+@dataclass(frozen=True, slots=True)
+class _Bands:
+    """Normalised correlations per band, and over the coarser and finer half of them."""
+
+    each: tuple[float, ...]
+    coarse: float
+    fine: float
+
+
 def _band_correlations(
-    reference: NDArray[np.float32], probe: NDArray[np.float32], mask: NDArray[np.bool_]
-) -> tuple[float, float]:
-    """Normalised correlation of the fine band and the coarse band over ``mask``."""
-    if mask.sum() < 64:
-        return 0.0, 0.0
-    ref_coarse = cv2.GaussianBlur(reference, (0, 0), _FINE_SIGMA)
-    pro_coarse = cv2.GaussianBlur(probe, (0, 0), _FINE_SIGMA)
-    fine = _ncc(reference - ref_coarse, probe - pro_coarse, mask)
-    return fine, _ncc(ref_coarse, pro_coarse, mask)
+    reference: NDArray[np.float32],
+    probe: NDArray[np.float32],
+    mask: NDArray[np.bool_],
+    edges: tuple[float, ...],
+) -> _Bands:
+    """Normalised correlation of the two residuals over ``mask`` in each frequency band.
+
+    ``edges`` are band limits in cycles per 256 px (scaled to the patch size). Both
+    residuals are tapered to zero at the edge of ``mask`` and Fourier transformed; a
+    band's correlation is the real part of the cross-spectrum summed over the band over
+    the root of the product of the two powers there (Bendat & Piersol 2010, §5.2).
+    """
+    count = len(edges) - 1
+    if mask.sum() < _MIN_OVERLAP_PX:
+        return _Bands(each=(0.0,) * count, coarse=0.0, fine=0.0)
+    taper = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 4.0) * mask
+    spectra = []
+    for residual in (reference, probe):
+        tapered = residual * taper
+        spectra.append(np.fft.rfft2(tapered - tapered[mask].mean() * taper))
+    ref, pro = spectra
+    grid = _band_grid(reference.shape[0], edges)
+    cross = np.bincount(grid.ravel(), (ref * pro.conj()).real.ravel(), count + 1)[:count]
+    ref_power = np.bincount(grid.ravel(), (np.abs(ref) ** 2).ravel(), count + 1)[:count]
+    pro_power = np.bincount(grid.ravel(), (np.abs(pro) ** 2).ravel(), count + 1)[:count]
+
+    def correlation(k: slice) -> float:
+        denominator = float(np.sqrt(ref_power[k].sum() * pro_power[k].sum()))
+        return float(cross[k].sum() / denominator) if denominator > 0 else 0.0
+
+    half = count // 2
+    return _Bands(
+        each=tuple(correlation(slice(k, k + 1)) for k in range(count)),
+        coarse=correlation(slice(0, half)),
+        fine=correlation(slice(half, count)),
+    )
 
 
-def _ncc(a: NDArray[np.float32], b: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
-    x = a[mask].astype(np.float64)
-    y = b[mask].astype(np.float64)
-    x -= x.mean()
-    y -= y.mean()
-    denominator = float(np.sqrt(np.dot(x, x) * np.dot(y, y)))
-    return float(np.dot(x, y) / denominator) if denominator > 0 else 0.0
+@functools.cache
+def _band_grid(size: int, edges: tuple[float, ...]) -> NDArray[np.int64]:
+    """Band index of each bin of a (size, size) ``rfft2``; ``len(edges) - 1`` outside all."""
+    fy = np.fft.fftfreq(size) * 256
+    fx = np.fft.rfftfreq(size) * 256
+    radius = np.hypot(fy[:, None], fx[None, :])
+    band = np.searchsorted(np.asarray(edges), radius, side="right") - 1
+    band[(band < 0) | (band >= len(edges) - 1)] = len(edges) - 1
+    grid = np.asarray(band, np.int64)
+    grid.flags.writeable = False
+    return grid
 
 
 def _spectral_novelty(reference: NDArray[np.float32], probe: NDArray[np.float32]) -> float:
@@ -255,8 +309,10 @@ def _whitened_spectrum(residual: NDArray[np.float32], grid: _SpectralGrid) -> ND
     return np.asarray(power / (radial[grid.radius] + 1e-9), np.float32)
 
 
-def _fisher_z(r: float) -> float:
-    return float(np.arctanh(np.clip(r, -0.995, 0.995)))
+def _log_snr(r: float) -> float:
+    """log(r² / (1 − r²)) of a band correlation, clipped (a negative r counts as 0)."""
+    power = float(np.clip(max(r, 0.0) ** 2, *_R2_RANGE))
+    return float(np.log(power / (1.0 - power)))
 
 
 def _lbp_distance(reference: Template, probe: Template, homography: NDArray[np.float64]) -> float:
