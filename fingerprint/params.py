@@ -52,8 +52,9 @@ class MatchParams:
     min_inliers: int = 8
     max_corner_shift: float = 0.25  # of the patch side: code-rectified windows barely move
     # Band limits of the residual coherence spectrum, cycles per 256 px, about an octave
-    # each: below 4 the residual's high-pass (σ 4 px) leaves nothing, above 96 JPEG and
-    # the camera's blur leave nothing of the item in a MEDIUM capture.
+    # each: below 4 the residual's high-pass (σ 4 px) leaves little, above 96 a MEDIUM
+    # capture's blur and JPEG leave little of the item. Chosen among 2–7 bands on
+    # runs/train: four gave the widest print-copy margin there.
     coherence_bands: tuple[float, ...] = (4.0, 12.0, 24.0, 48.0, 96.0)
     # Fusion and thresholds fitted by `hallmark synth runs/train --items 12 --captures 4
     # --seed 100 && hallmark eval runs/train --fit` (2026-11-25; 240 genuine pairs, 2,640
