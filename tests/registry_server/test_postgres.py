@@ -193,7 +193,6 @@ def test_a_read_replica_serves_verified_lookups(
 ) -> None:
     maker = manufacturer()
     policy = ledger(tmp_path / "ledger", maker)
-    dbname = pg_dsn.rsplit("/", 1)[1]
     primary = RegistryServer(tmp_path / "ledger", database=pg_dsn, state_dir=tmp_path / "p")
     remote = HttpRegistry(primary.start(), policy, tmp_path / "client-p")
     try:
@@ -202,10 +201,9 @@ def test_a_read_replica_serves_verified_lookups(
     finally:
         remote.close()
         primary.stop()
-    standby = pg_cluster.standby(pg_cluster.data.parent / f"standby-{dbname}")
-    replica = RegistryServer(
-        tmp_path / "ledger", database=standby.dsn(dbname), state_dir=tmp_path / "r"
-    )
+    standby = pg_cluster.standby(pg_cluster.data.parent / f"standby-{tmp_path.name}")
+    on_standby = pg_dsn.replace(f":{pg_cluster.port}/", f":{standby.port}/")
+    replica = RegistryServer(tmp_path / "ledger", database=on_standby, state_dir=tmp_path / "r")
     reader = HttpRegistry(
         replica.start(), read_policy(tmp_path / "ledger" / "policy"), tmp_path / "c"
     )
