@@ -100,7 +100,7 @@ class Template:
             raise TemplateFormatError(f"template format version {version}, this reads {VERSION}")
         if flags > 1:
             raise TemplateFormatError(f"unknown template flags {flags:#x}")
-        reader = _Reader(data, _HEADER.size)
+        reader = FieldReader(data, _HEADER.size)
         try:
             code = reader.take(code_len).decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -124,8 +124,11 @@ class Template:
         )
 
 
-class _Reader:
-    """Reads consecutive fields of ``data``; a short read is a format error."""
+class FieldReader:
+    """Reads consecutive fields of ``data``; a short read is a format error.
+
+    Shared by the versioned byte formats (this template, `fingerprint.hologram.template`).
+    """
 
     def __init__(self, data: bytes, offset: int) -> None:
         self._data = data

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fingerprint.errors import TemplateFormatError
-from fingerprint.template import _Reader  # the microtexture codec's checked field reader
+from fingerprint.template import FieldReader
 
 MAGIC = b"HMHG"
 VERSION = 1
@@ -131,7 +131,7 @@ class HologramTemplate:
             raise TemplateFormatError(f"bad tilt sectors: {count} sectors, mask {seen:#x}")
         if size < 8:
             raise TemplateFormatError(f"hologram template patch size {size} is below 8")
-        reader = _Reader(data, _HEADER.size)
+        reader = FieldReader(data, _HEADER.size)
         try:
             code = reader.take(code_len).decode("utf-8")
         except UnicodeDecodeError as exc:
