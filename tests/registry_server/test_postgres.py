@@ -92,6 +92,8 @@ serve(Path(sys.argv[1]), "127.0.0.1", 0, database=sys.argv[2],
       on_started=lambda url, key: print("serving at", url, flush=True))
 """
 """`hallmark registry serve --database` without the app's imports (seconds per process)."""
+_CLI = [sys.executable, "-m", "app.cli", "registry", "serve", "--port", "0"]
+"""The command itself, for one of the processes."""
 
 
 def test_a_log_that_shrank_is_refused(pg_dsn: str) -> None:
@@ -130,13 +132,15 @@ def test_an_item_logged_by_another_process_is_refused_whole(pg_dsn: str) -> None
 
 @pytest.fixture
 def processes(pg_dsn: str, tmp_path: Path) -> Iterator[tuple[Path, Signer, list[str]]]:
-    """Three ``hallmark registry serve --database`` processes over one database."""
+    """Three server processes over one database, one started by the ``hallmark`` CLI."""
     maker = manufacturer()
+    folder = str(tmp_path / "ledger")
     ledger(tmp_path / "ledger", maker)
-    command = [sys.executable, "-c", _SERVE, str(tmp_path / "ledger"), pg_dsn]
+    commands = [[sys.executable, "-c", _SERVE, folder, pg_dsn]] * 2
+    commands.append([*_CLI, "--dir", folder, "--database", pg_dsn])
     servers = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for _ in range(3)
+        for command in commands
     ]
     try:
         urls = [_served_url(server) for server in servers]
