@@ -42,7 +42,7 @@ from typing import Any
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from app.flows.verify import Outcome, Verification, _event
+from app.flows.verify import Outcome, Verification
 from fingerprint.params import MatchParams
 from registry_client.checkpoint import Checkpoint
 from registry_client.errors import RecordFormatError, SignatureError, VerificationError
@@ -137,20 +137,23 @@ def issue(
     verification: Verification,
     *,
     device: Signer,
-    place: str | None = None,
     params: MatchParams = MatchParams(),
 ) -> Certificate:
     """Sign a certificate for ``verification`` with the ``device`` key.
 
-    The device signs a verification event stating the outcome now; where the scan itself
-    was logged (``verification.event_leaf``), the body names that leaf. ``params`` are
-    the thresholds the verdict was decided with. Raises `CannotCertify` for a
-    verification without a matched, proven record.
+    The body embeds the verification event the device signed and logged (or queued) for
+    the check, and names its leaf when logged. ``params`` are the thresholds the verdict
+    was decided with. Raises `CannotCertify` for a verification without a matched,
+    proven record or without an event signed by ``device``.
     """
-    proven, match = verification.proven, verification.match
+    proven, match, envelope = verification.proven, verification.match, verification.event
     if proven is None or match is None:
         raise CannotCertify(f"serial {verification.serial} was not matched against a record")
-    envelope = device.sign(_event(verification, device, place))
+    if envelope is None or envelope.signer != device.key_id:
+        raise CannotCertify(
+            f"the check of serial {verification.serial} was not logged by device "
+            f"{device.key_id.format()}: verify with this device's key"
+        )
     e = match.evidence
     body: dict[str, Any] = {
         "device_key": device.verifier.format(),

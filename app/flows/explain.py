@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import fingerprint
 from app.flows.evidence import EvidencePicture, picture
 from app.flows.history import RULES, HistoryRules, HistoryWarning, Scan, scans, warnings
 from app.flows.verify import Verification, verify
@@ -46,8 +45,8 @@ def verify_and_explain(
     verification = verify(
         image, registry=registry, serial=serial, gtin=gtin, device=device, place=place
     )
-    proven, result = verification.proven, verification.match
-    if proven is None or result is None:
+    proven, result, probe = verification.proven, verification.match, verification.probe
+    if proven is None or result is None or probe is None:
         return Explained(verification=verification, picture=None, history=(), warnings=())
     reference = Template.from_bytes(proven.template)
     logged = verification.event_leaf is not None or verification.event_queued
@@ -65,7 +64,7 @@ def verify_and_explain(
     history = scans(proven.events, current)
     return Explained(
         verification=verification,
-        picture=picture(reference, fingerprint.extract(image), result.evidence),
+        picture=picture(reference, probe, result.evidence),
         history=history,
         warnings=warnings(history, rules),
     )

@@ -22,7 +22,7 @@ from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
 from registry_client.item import GTIN_LENGTH, ItemId, gtin_check_digit
-from registry_client.records import Signer, Verdict, VerificationEvent
+from registry_client.records import SignedEnvelope, Signer, Verdict, VerificationEvent
 from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
 
 _MAX_SCORE = 1_000_000.0
@@ -60,8 +60,12 @@ class Verification:
     proven: VerifiedRecord | None = None
     reason: str | None = None
     """Why the outcome overrides the match (withdrawn item, GTIN mismatch), if it does."""
+    event: SignedEnvelope | None = None
+    """The device-signed `VerificationEvent` logged (or queued) for this check, if any."""
     event_leaf: int | None = None
     event_queued: bool = False
+    probe: Template | None = None
+    """The capture's fingerprint, once one was extracted."""
 
 
 def verify(
@@ -91,7 +95,9 @@ def verify(
     try:
         proven = registry.lookup(item)
     except NotRegisteredError as exc:
-        return Verification(serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc))
+        return Verification(
+            serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc), probe=probe
+        )
     result, judgement = None, None
     if proven.record.scheme == COMMITMENT_SCHEME:
         judgement = judge(proven.template, probe)
@@ -112,11 +118,15 @@ def verify(
         judgement=judgement,
         proven=proven,
         reason=reason,
+        probe=probe,
     )
     if device is None:
         return verification
-    leaf = registry.append_event(device.sign(_event(verification, device, place)))
-    return dataclasses.replace(verification, event_leaf=leaf, event_queued=leaf is None)
+    envelope = sign_event(verification, device, place)
+    leaf = registry.append_event(envelope)
+    return dataclasses.replace(
+        verification, event=envelope, event_leaf=leaf, event_queued=leaf is None
+    )
 
 
 def typed_item(serial_text: str, gtin_text: str = "") -> tuple[str | None, str | None]:
@@ -156,7 +166,10 @@ def _parse_code(code_text: str) -> fingerprint.gs1.Gs1 | None:
         raise ValueError(f"the decoded code {code_text!r} is not GS1: {exc}") from exc
 
 
-def _event(verification: Verification, device: Signer, place: str | None) -> VerificationEvent:
+def sign_event(
+    verification: Verification, device: Signer, place: str | None, now: datetime | None = None
+) -> SignedEnvelope:
+    """The `VerificationEvent` for a check of a proven record, signed by ``device``."""
     assert verification.proven is not None
     verdict = {
         Outcome.GENUINE: Verdict.GENUINE,
@@ -166,14 +179,15 @@ def _event(verification: Verification, device: Signer, place: str | None) -> Ver
         score = round(max(-_MAX_SCORE, min(_MAX_SCORE, verification.match.score)), 4)
     else:  # a commitment opens or not: +1, -1, 0 for a retake
         score = {Outcome.GENUINE: 1.0, Outcome.RETAKE: 0.0}.get(verification.outcome, -1.0)
-    return VerificationEvent(
+    event = VerificationEvent(
         device=device.key_id,
         gtin=verification.proven.record.gtin,
         serial=verification.serial,
         place=place,
-        time=datetime.now(UTC).replace(microsecond=0),
+        time=(now or datetime.now(UTC)).replace(microsecond=0),
         verdict=verdict,
         score=score,
         scheme=verification.proven.record.scheme,
         scheme_version=verification.proven.record.scheme_version,
     )
+    return device.sign(event)

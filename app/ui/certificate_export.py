@@ -35,7 +35,6 @@ class CertificateExport(QObject):
         self._window = parent
         self._workspace: Workspace | None = None
         self._verification: Verification | None = None
-        self._place: str | None = None
         self._path: Path | None = None
         self.action = QAction("&Export verification certificate…", parent)
         self.action.setShortcut(QKeySequence("Ctrl+E"))
@@ -47,11 +46,12 @@ class CertificateExport(QObject):
         self._workspace = workspace
         self._update()
 
-    def remember(self, verification: Verification, place: str | None = None) -> None:
-        """Offer a certificate for ``verification`` (if it matched a proven record)."""
-        certifiable = verification.proven is not None and verification.match is not None
+    def remember(self, verification: Verification) -> None:
+        """Offer a certificate for ``verification`` (if it matched a proven record and its
+        event was logged)."""
+        v = verification
+        certifiable = v.proven is not None and v.match is not None and v.event is not None
         self._verification = verification if certifiable else None
-        self._place = place or None
         self._update()
 
     def export(self, path: Path) -> None:
@@ -59,9 +59,7 @@ class CertificateExport(QObject):
         if self._workspace is None or self._verification is None:
             return
         self._path = path
-        task = Task(
-            partial(issue, self._verification, device=self._workspace.device, place=self._place)
-        )
+        task = Task(partial(issue, self._verification, device=self._workspace.device))
         task.signals.done.connect(self._on_issued)
         task.signals.failed.connect(self._on_failed)
         self._pool.start(task)

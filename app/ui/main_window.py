@@ -40,7 +40,6 @@ from app.ui.settings_page import SettingsPage
 from app.ui.verify_page import VerifyPage
 
 if TYPE_CHECKING:
-    from app.flows.verify import Verification
     from app.jobs import Places, Workspace
     from app.selftest import SelfTestReport
 
@@ -101,7 +100,7 @@ class MainWindow(QMainWindow):
         self.demo_button.clicked.connect(self._on_demo_clicked)
         for source in (*self.pages, self.certificate):
             source.status.connect(self.statusBar().showMessage)
-        self.verify_page.verified.connect(self._on_verified)
+        self.verify_page.verified.connect(self.certificate.remember)
         self.inspect_page.verified.connect(self.certificate.remember)
         self.settings_page.keys_changed.connect(self.start)
         self.settings_page.registry_changed.connect(self._open_registry)
@@ -185,10 +184,6 @@ class MainWindow(QMainWindow):
             self.ledger_page.browse(
                 self._settings.registry, self._settings.policy_file, self._workspace
             )
-
-    @Slot(object)
-    def _on_verified(self, verification: Verification) -> None:
-        self.certificate.remember(verification, self.verify_page.place.text().strip())
 
     @Slot(object)
     def _on_warmed_up(self, report: SelfTestReport) -> None:

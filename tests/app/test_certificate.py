@@ -36,7 +36,7 @@ from app.flows.certificate import (
     verify_payload,
     vouched,
 )
-from app.flows.verify import Outcome, Verification
+from app.flows.verify import Outcome, Verification, sign_event
 from app.ui.certificate_pdf import write_pdf
 from fingerprint import Decision, Match
 from fingerprint.match import Evidence
@@ -113,14 +113,15 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
         for serial in ("SN0001", "SN0002"):
             registry.register(maker.sign(_record(maker, serial)), TEMPLATE)
         proven = registry.lookup(_record(maker, "SN0001").item)
-        verification = Verification(
+        checked = Verification(
             serial="SN0001",
             outcome=Outcome.GENUINE,
             match=_match(7.25, Decision.GENUINE),
             proven=proven,
-            event_leaf=5,
         )
-        cert = issue(verification, device=device, place="Shop 12, Lyon")
+        event = sign_event(checked, device, "Shop 12, Lyon")
+        verification = dataclasses.replace(checked, event=event, event_leaf=5)
+        cert = issue(verification, device=device)
         yield Issued(
             cert=cert,
             policy=policy,
@@ -178,6 +179,16 @@ def test_a_verification_without_a_record_cannot_be_certified(issued: Issued) -> 
     nothing = Verification(serial="SN0009", outcome=Outcome.NOT_REGISTERED)
     with pytest.raises(CannotCertify, match="SN0009"):
         issue(nothing, device=issued.device)
+
+
+def test_the_certificate_embeds_the_logged_event_and_no_other(issued: Issued) -> None:
+    assert issued.verification.event is not None
+    assert issued.cert.event_envelope == issued.verification.event.format()
+    unlogged = dataclasses.replace(issued.verification, event=None, event_leaf=None)
+    with pytest.raises(CannotCertify, match="not logged by device"):
+        issue(unlogged, device=issued.device)
+    with pytest.raises(CannotCertify, match="not logged by device"):
+        issue(issued.verification, device=generate_key("another-counter"))
 
 
 def test_evidence_that_is_not_a_number_cannot_be_certified(issued: Issued) -> None:
@@ -346,6 +357,7 @@ def test_page_of_another_certificate_is_refused(issued: Issued, tmp_path: Path) 
     retake = dataclasses.replace(
         issued.verification, outcome=Outcome.RETAKE, match=_match(1.5, Decision.RETAKE)
     )
+    retake = dataclasses.replace(retake, event=sign_event(retake, issued.device, None))
     other = issue(retake, device=issued.device)
     glued = dataclasses.replace(other, payload=issued.cert.payload)
     write_pdf(glued, tmp_path / "glued.pdf")

@@ -29,9 +29,11 @@ def test_export_a_genuine_verification_as_a_checkable_pdf(
     export = CertificateExport(QThreadPool.globalInstance(), window)
     export.set_workspace(workspace)
     assert not export.action.isEnabled()  # nothing verified yet
-    result = verify(captures.genuine, registry=workspace.registry, device=workspace.device)
+    result = verify(
+        captures.genuine, registry=workspace.registry, device=workspace.device, place="Counter 2"
+    )
     assert result.outcome is Outcome.GENUINE
-    export.remember(result, place="Counter 2")
+    export.remember(result)
     assert export.action.isEnabled()
     assert export.action.shortcut().toString() == "Ctrl+E"
     with qtbot.waitSignal(export.exported, timeout=TIMEOUT_MS) as done:
@@ -41,6 +43,7 @@ def test_export_a_genuine_verification_as_a_checkable_pdf(
     assert checked == issued
     assert checked.event.place == "Counter 2"
     assert checked.event_leaf == result.event_leaf is not None
+    assert checked.event_envelope == workspace.registry.ledger.entry(result.event_leaf)
     assert checked.device_key == workspace.device.verifier
 
 
