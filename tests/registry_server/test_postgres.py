@@ -25,6 +25,7 @@ from registry_client.tiles import tree_tiles
 from registry_server.postgres import cluster
 from registry_server.postgres.cluster import Cluster, NoPostgres
 from registry_server.postgres.log import PostgresLog
+from registry_server.postgres.schema import SchemaError
 from registry_server.serve import RegistryServer
 
 
@@ -94,6 +95,14 @@ serve(Path(sys.argv[1]), "127.0.0.1", 0, database=sys.argv[2],
 """`hallmark registry serve --database` without the app's imports (seconds per process)."""
 _CLI = [sys.executable, "-m", "app.cli", "registry", "serve", "--port", "0"]
 """The command itself, for one of the processes."""
+
+
+def test_a_database_of_a_newer_schema_is_refused(pg_dsn: str) -> None:
+    PostgresLog.open(pg_dsn, LOG_KEY, pool_size=1).close()  # creates schema version 1
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE hallmark_schema SET version = 99")
+    with pytest.raises(SchemaError, match="schema 99, newer than this code's 1"):
+        PostgresLog.open(pg_dsn, LOG_KEY, pool_size=1)
 
 
 def test_a_log_that_shrank_is_refused(pg_dsn: str) -> None:
