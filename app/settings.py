@@ -6,10 +6,15 @@ Keys live here and nowhere else; callers get and set typed values. Tests isolate
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
+
+if TYPE_CHECKING:
+    from fingerprint.params import MatchParams
 
 ORGANIZATION = "Hallmark"
 APPLICATION = "hallmark"
@@ -38,6 +43,14 @@ class Thresholds:
                 f"counterfeit below {self.counterfeit_below:g} must not exceed "
                 f"genuine at {self.genuine_at:g}"
             )
+
+    def params(self) -> MatchParams:
+        """The fitted `MatchParams` with these thresholds: what verification decides with."""
+        from fingerprint.params import MatchParams  # not at start-up: it loads Numba
+
+        return dataclasses.replace(
+            MatchParams(), genuine_at=self.genuine_at, counterfeit_below=self.counterfeit_below
+        )
 
     @classmethod
     def fitted(cls) -> Thresholds:

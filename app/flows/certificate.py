@@ -43,7 +43,6 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from app.flows.verify import Outcome, Verification
-from fingerprint.params import MatchParams
 from registry_client.checkpoint import Checkpoint
 from registry_client.errors import RecordFormatError, SignatureError, VerificationError
 from registry_client.note import Note, VerifierKey, decode_base64, encode_base64
@@ -137,13 +136,12 @@ def issue(
     verification: Verification,
     *,
     device: Signer,
-    params: MatchParams = MatchParams(),
 ) -> Certificate:
     """Sign a certificate for ``verification`` with the ``device`` key.
 
     The body embeds the verification event the device signed and logged (or queued) for
-    the check, and names its leaf when logged. ``params`` are the thresholds the verdict
-    was decided with. Raises `CannotCertify` for a verification without a matched,
+    the check, and names its leaf when logged, and the thresholds the verdict was decided
+    with (``verification.params``). Raises `CannotCertify` for a verification without a matched,
     proven record or without an event signed by ``device``.
     """
     proven, match, envelope = verification.proven, verification.match, verification.event
@@ -154,7 +152,7 @@ def issue(
             f"the check of serial {verification.serial} was not logged by device "
             f"{device.key_id.format()}: verify with this device's key"
         )
-    e = match.evidence
+    e, params = match.evidence, verification.params
     body: dict[str, Any] = {
         "device_key": device.verifier.format(),
         "event": encode_base64(envelope.format()),

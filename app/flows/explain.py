@@ -15,6 +15,7 @@ from app.flows.history import RULES, HistoryRules, HistoryWarning, Scan, scans, 
 from app.flows.verify import Verification, verify
 from fingerprint import Template
 from fingerprint.image import ImageInput
+from fingerprint.params import MatchParams
 from registry_client.records import Signer
 from registry_client.registry import Registry
 
@@ -38,12 +39,20 @@ def verify_and_explain(
     gtin: str | None = None,
     device: Signer | None = None,
     place: str | None = None,
+    params: MatchParams = MatchParams(),
     rules: HistoryRules = RULES,
     now: datetime | None = None,
 ) -> Explained:
-    """`verify` ``image``, logging a scan signed by ``device`` at ``place`` if given."""
+    """`verify` ``image`` with ``params``' thresholds, logging a scan signed by ``device``
+    at ``place`` if given."""
     verification = verify(
-        image, registry=registry, serial=serial, gtin=gtin, device=device, place=place
+        image,
+        registry=registry,
+        serial=serial,
+        gtin=gtin,
+        device=device,
+        place=place,
+        params=params,
     )
     proven, result, probe = verification.proven, verification.match, verification.probe
     if proven is None or result is None or probe is None:

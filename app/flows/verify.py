@@ -21,6 +21,7 @@ from app.flows.commitment import Judgement, judge
 from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
 from fingerprint.image import ImageInput
+from fingerprint.params import MatchParams
 from registry_client.item import GTIN_LENGTH, ItemId, gtin_check_digit
 from registry_client.records import SignedEnvelope, Signer, Verdict, VerificationEvent
 from registry_client.registry import NotRegisteredError, Registry, VerifiedRecord
@@ -66,6 +67,8 @@ class Verification:
     event_queued: bool = False
     probe: Template | None = None
     """The capture's fingerprint, once one was extracted."""
+    params: MatchParams = MatchParams()
+    """The thresholds (and fusion) the verdict was decided with."""
 
 
 def verify(
@@ -76,11 +79,13 @@ def verify(
     device: Signer | None = None,
     place: str | None = None,
     gtin: str | None = None,
+    params: MatchParams = MatchParams(),
 ) -> Verification:
     """Verify ``image`` against the registry; log a signed event if ``device`` is given.
 
     ``serial`` and ``gtin`` replace the decoded code's; without a code both are needed
-    (``ValueError`` otherwise).
+    (``ValueError`` otherwise). ``params`` holds the verdict thresholds (the fitted ones
+    by default).
     """
     probe = fingerprint.extract(image)
     code = _parse_code(probe.code_text)
@@ -96,14 +101,18 @@ def verify(
         proven = registry.lookup(item)
     except NotRegisteredError as exc:
         return Verification(
-            serial=serial, outcome=Outcome.NOT_REGISTERED, reason=str(exc), probe=probe
+            serial=serial,
+            outcome=Outcome.NOT_REGISTERED,
+            reason=str(exc),
+            probe=probe,
+            params=params,
         )
     result, judgement = None, None
     if proven.record.scheme == COMMITMENT_SCHEME:
         judgement = judge(proven.template, probe)
         decision = judgement.decision
     else:
-        result = fingerprint.match(Template.from_bytes(proven.template), probe)
+        result = fingerprint.match(Template.from_bytes(proven.template), probe, params)
         decision = result.decision
     outcome, reason = Outcome(decision.value), None
     if proven.withdrawn:
@@ -119,6 +128,7 @@ def verify(
         proven=proven,
         reason=reason,
         probe=probe,
+        params=params,
     )
     if device is None:
         return verification

@@ -24,6 +24,7 @@ from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
 from app.flows.verify import TypedItemError
 from app.jobs import Inspection, Workspace, inspect_bundle, sync_outbox
+from app.settings import Thresholds
 from app.tasks import LatestOnly, Task
 from app.ui import present
 from app.ui.widgets.capture_panel import (
@@ -36,6 +37,7 @@ from app.ui.widgets.capture_panel import (
 )
 from app.ui.widgets.item_fields import ItemFields
 from app.ui.widgets.result import VerificationView
+from fingerprint.params import MatchParams
 
 
 class InspectPage(QWidget):
@@ -60,6 +62,7 @@ class InspectPage(QWidget):
         super().__init__(parent)
         self._pool = pool
         self._workspace: Workspace | None = None
+        self._params = MatchParams()
         self._inspection: Inspection | None = None
         self._policy_file: Path | None = None
         self._syncing = False
@@ -114,6 +117,10 @@ class InspectPage(QWidget):
         self.capture.status.connect(self.status)
         self.capture.captured.connect(self._on_captured)
         self._update_buttons()
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Decide verdicts with ``thresholds`` (from `Settings`) from now on."""
+        self._params = thresholds.params()
 
     def set_workspace(self, workspace: Workspace) -> None:
         """Default to ``workspace``'s policy; sync events into its ledger."""
@@ -185,6 +192,7 @@ class InspectPage(QWidget):
                 registry=self._inspection.registry,
                 serial=serial,
                 gtin=gtin,
+                params=self._params,
                 device=self._workspace.device,
             )
         )

@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.inspect_page.verified.connect(self.certificate.remember)
         self.settings_page.keys_changed.connect(self.start)
         self.settings_page.registry_changed.connect(self._open_registry)
+        self.settings_page.thresholds_changed.connect(self._apply_thresholds)
 
     def _make_menus(self, names: Sequence[str]) -> None:
         # Menu mnemonics chosen not to clash with the pages' (Alt+F, Alt+V are taken).
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self._workspace = workspace
         for user in (*self.pages[:3], self.settings_page, self.certificate):
             user.set_workspace(workspace)
+        self._apply_thresholds()
         self.statusBar().showMessage(
             f"Ledger {workspace.places.ledger} · key {workspace.key.key.reference}"
         )
@@ -184,6 +186,13 @@ class MainWindow(QMainWindow):
             self.ledger_page.browse(
                 self._settings.registry, self._settings.policy_file, self._workspace
             )
+
+    @Slot()
+    def _apply_thresholds(self) -> None:
+        """Verify with the thresholds saved in Settings (the fitted ones unless changed)."""
+        thresholds = self._settings.thresholds
+        self.verify_page.set_thresholds(thresholds)
+        self.inspect_page.set_thresholds(thresholds)
 
     @Slot(object)
     def _on_warmed_up(self, report: SelfTestReport) -> None:

@@ -45,6 +45,8 @@ class SettingsPage(QWidget):
     """A key was made, imported or rotated: the workspace should be reopened."""
     registry_changed = Signal()
     """The registry or the policy file changed in `Settings`."""
+    thresholds_changed = Signal()
+    """New verdict thresholds were saved in `Settings`."""
 
     def __init__(
         self, pool: QThreadPool, settings: Settings, parent: QWidget | None = None
@@ -295,6 +297,7 @@ class SettingsPage(QWidget):
         self._settings.thresholds = chosen
         self._settings.sync()
         self.lock_thresholds()
+        self.thresholds_changed.emit()
         self.status.emit(
             f"Thresholds saved: genuine at {chosen.genuine_at:g}, "
             f"counterfeit below {chosen.counterfeit_below:g}"

@@ -21,6 +21,7 @@ from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
 from app.flows.verify import TypedItemError
 from app.jobs import Workspace
+from app.settings import Thresholds
 from app.tasks import LatestOnly
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
@@ -31,6 +32,7 @@ from app.ui.widgets.capture_panel import (
 )
 from app.ui.widgets.item_fields import ItemFields
 from app.ui.widgets.result import VerificationView
+from fingerprint.params import MatchParams
 
 
 class VerifyPage(QWidget):
@@ -58,6 +60,7 @@ class VerifyPage(QWidget):
         super().__init__(parent)
         self._pool = pool
         self._workspace: Workspace | None = None
+        self._params = MatchParams()
         self._checks = LatestOnly(pool, parent=self)
         self._checks.done.connect(self._on_verified)
         self._checks.failed.connect(self._on_verify_failed)
@@ -102,6 +105,10 @@ class VerifyPage(QWidget):
         self.capture.captured.connect(self._on_captured)
         self.verify_button.clicked.connect(self.verify_current)
         self._update_buttons()
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Decide verdicts with ``thresholds`` (from `Settings`) from now on."""
+        self._params = thresholds.params()
 
     def set_workspace(self, workspace: Workspace) -> None:
         """Check against ``workspace``'s ledger from now on."""
@@ -148,6 +155,7 @@ class VerifyPage(QWidget):
                 registry=ws.registry,
                 serial=serial,
                 gtin=gtin,
+                params=self._params,
                 device=ws.device,
                 place=self.place.text().strip() or None,
             )

@@ -3,12 +3,19 @@ its geometry and page."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, QThreadPool
 from pytestqt.qtbot import QtBot
 
+from app.flows.enrol import enrol
+from app.flows.verify import Outcome, Verification
 from app.jobs import Places
 from app.settings import Settings
 from app.ui.main_window import MainWindow
+
+if TYPE_CHECKING:  # not imported at run time: another folder's conftest may own the name
+    from conftest import Captures
 
 TIMEOUT_MS = 20_000
 
@@ -50,3 +57,24 @@ def test_geometry_and_page_are_remembered(qtbot: QtBot, places: Places) -> None:
 def _default_size(qtbot: QtBot, places: Places) -> QSize:
     """The size a window opens at with nothing remembered."""
     return _window(qtbot, places).size()
+
+
+def test_thresholds_saved_in_settings_decide_the_verify_page_verdicts(
+    qtbot: QtBot, places: Places, captures: Captures
+) -> None:
+    window = _window(qtbot, places)
+    window.start()
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=TIMEOUT_MS)
+    workspace = window.workspace
+    assert workspace is not None
+    enrol(captures.enrol, signer=workspace.signer, registry=workspace.registry)
+    settings = window.settings_page
+    settings.unlock_thresholds()
+    settings.genuine_at.setValue(49.0)  # out of any genuine capture's reach
+    settings.store_thresholds()
+    with qtbot.waitSignal(window.verify_page.verified, timeout=TIMEOUT_MS) as verified:
+        window.verify_page.open_image(captures.genuine)
+    result: Verification = verified.args[0]
+    assert result.outcome is Outcome.RETAKE
+    assert result.params.genuine_at == 49.0
+    window.close()
