@@ -74,8 +74,8 @@ class PostgresLog:
         self._signer = signer
         self._writable = writable
         self._mutex = threading.Lock()
-        self._note = ""
-        self._checkpoint = Checkpoint(origin=signer.name, size=0, root_hash=EMPTY_ROOT)
+        empty = Checkpoint(origin=signer.name, size=0, root_hash=EMPTY_ROOT)
+        self._held = ("", empty)  # note and checkpoint, swapped together
         self._edge: _Edge | None = None
 
     @classmethod
@@ -123,17 +123,17 @@ class PostgresLog:
     @property
     def checkpoint(self) -> Checkpoint:
         """The verified checkpoint every read is bounded by."""
-        return self._checkpoint
+        return self._held[1]
 
     @property
     def checkpoint_note(self) -> str:
         """That checkpoint as signed-note text."""
-        return self._note
+        return self._held[0]
 
     @property
     def size(self) -> int:
         """The checkpoint's tree size."""
-        return self._checkpoint.size
+        return self._held[1].size
 
     def refresh(self) -> Checkpoint:
         """Adopt the database's newest checkpoint (another server may have appended)."""
@@ -142,12 +142,12 @@ class PostgresLog:
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0"))
         with self._mutex:
             self._adopt(note, floor)
-            return self._checkpoint
+            return self.checkpoint
 
     def read(self, path: str) -> bytes:
         """``checkpoint`` or a ``tile/…`` path of the tree held; ``LookupError`` past it."""
         if path == CHECKPOINT:
-            return self._note.encode()
+            return self.checkpoint_note.encode()
         entries = path.startswith("tile/entries/")
         tile = Tile.from_entries_path(path) if entries else Tile.from_path(path)
         size = self.size
@@ -228,8 +228,8 @@ class PostgresLog:
         with self._pool.connection() as conn, conn.transaction():
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0 FOR UPDATE"))
             with self._mutex:
-                self._adopt(note, self._checkpoint.size)
-                old = self._checkpoint
+                self._adopt(note, self.checkpoint.size)
+                old = self.checkpoint
                 edge = self._edge_of(conn, old).copy()
             files = edge.extend(e.data for e in entries)
             files.update(edge.partial_files())
@@ -246,8 +246,8 @@ class PostgresLog:
                 conn.execute("UPDATE log_head SET size = %s, note = %s", (new.size, new_note))
             _refuse_logged(conn, products, {row[0] for row in claimed.fetchall()})
         with self._mutex:
-            if self._checkpoint.size <= new.size:
-                self._note, self._checkpoint, self._edge = new_note, new, edge
+            if self.checkpoint.size <= new.size:
+                self._held, self._edge = (new_note, new), edge
         return range(old.size, new.size)
 
     def _adopt(self, note: str, floor: int) -> None:
@@ -257,18 +257,18 @@ class PostgresLog:
         shrank (`CheckpointError`); one between it and the size held now was overtaken
         by this process's own append meanwhile, and is ignored.
         """
-        if note == self._note:
+        if note == self.checkpoint_note:
             return
         checkpoint = open_checkpoint(
-            note, (self._signer.verifier,), origin=self._checkpoint.origin
+            note, (self._signer.verifier,), origin=self.checkpoint.origin
         ).checkpoint
         if checkpoint.size < floor:
             raise CheckpointError(
                 f"database checkpoint has size {checkpoint.size}, smaller than the {floor} held"
             )
-        if checkpoint.size < self._checkpoint.size:
+        if checkpoint.size < self.checkpoint.size:
             return
-        self._note, self._checkpoint, self._edge = note, checkpoint, None
+        self._held, self._edge = (note, checkpoint), None
 
     def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> _Edge:
         """The right edge of the tree held: cached, or read from its partial tiles."""
