@@ -26,6 +26,7 @@ _FOLDER = "files/last_folder"
 _REGISTRY = "registry/target"
 _POLICY = "registry/policy_file"
 _CAMERA = "capture/camera"
+_PLACE = "verify/place"
 _GENUINE_AT = "thresholds/genuine_at"
 _COUNTERFEIT_BELOW = "thresholds/counterfeit_below"
 
@@ -62,7 +63,8 @@ class Thresholds:
 
 
 class Settings:
-    """The app's remembered state: window, last folder, registry, camera, thresholds."""
+    """The app's remembered state: window, last folder, registry, camera, place,
+    thresholds."""
 
     def __init__(self, store: QSettings) -> None:
         self._store = store
@@ -141,6 +143,15 @@ class Settings:
     @camera.setter
     def camera(self, value: str) -> None:
         self._store.setValue(_CAMERA, value)
+
+    @property
+    def place(self) -> str:
+        """The Verify page's place (a shop's name, or ``lat,lon``); empty at first."""
+        return self._text(_PLACE)
+
+    @place.setter
+    def place(self, value: str) -> None:
+        self._store.setValue(_PLACE, value)
 
     @property
     def thresholds(self) -> Thresholds:

@@ -105,6 +105,9 @@ class MainWindow(QMainWindow):
         self.settings_page.keys_changed.connect(self.start)
         self.settings_page.registry_changed.connect(self._open_registry)
         self.settings_page.thresholds_changed.connect(self._apply_thresholds)
+        self.settings_page.camera_changed.connect(self._apply_camera)
+        self.verify_page.place.setText(settings.place)
+        self._apply_camera()
 
     def _make_menus(self, names: Sequence[str]) -> None:
         # Menu mnemonics chosen not to clash with the pages' (Alt+F, Alt+V are taken).
@@ -188,6 +191,12 @@ class MainWindow(QMainWindow):
             )
 
     @Slot()
+    def _apply_camera(self) -> None:
+        """Open the camera chosen in Settings on every page."""
+        for page in (self.verify_page, self.enrol_page, self.inspect_page):
+            page.capture.camera = self._settings.camera
+
+    @Slot()
     def _apply_thresholds(self) -> None:
         """Verify with the thresholds saved in Settings (the fitted ones unless changed)."""
         thresholds = self._settings.thresholds
@@ -212,6 +221,7 @@ class MainWindow(QMainWindow):
         self._settings.geometry = self.saveGeometry()
         self._settings.window_state = self.saveState()
         self._settings.page = self.tabs.currentIndex()
+        self._settings.place = self.verify_page.place.text().strip()
         self._settings.sync()
         for page in (self.verify_page, self.enrol_page, self.inspect_page):
             page.shutdown(SHUTDOWN_WAIT_MS / 1000)

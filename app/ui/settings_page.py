@@ -45,6 +45,8 @@ class SettingsPage(QWidget):
     """A key was made, imported or rotated: the workspace should be reopened."""
     registry_changed = Signal()
     """The registry or the policy file changed in `Settings`."""
+    camera_changed = Signal()
+    """Another camera was chosen in `Settings`."""
     thresholds_changed = Signal()
     """New verdict thresholds were saved in `Settings`."""
 
@@ -273,6 +275,7 @@ class SettingsPage(QWidget):
     @Slot(int)
     def _on_camera_chosen(self, index: int) -> None:
         self._settings.camera = str(self.camera.itemData(index) or "")
+        self.camera_changed.emit()
 
     # -- thresholds -------------------------------------------------------------
 

@@ -109,6 +109,9 @@ class CapturePanel(QWidget):
         """``kind`` is the source offered first."""
         super().__init__(parent)
         self._feed: FrameFeed | None = None
+        self.camera = ""
+        """The camera the Camera source opens (``QCameraDevice.id``, `Settings.camera`);
+        empty for the system default."""
         self._mode = Mode.LIVE
         self._ending = False
         self._steady = Steadiness(steady_frames)
@@ -294,13 +297,13 @@ class CapturePanel(QWidget):
         elif kind is SourceKind.PHONE:
             self.open_phone()
         else:
-            self._open_camera()
+            self.open_camera()
 
-    def _open_camera(self) -> None:
-        from app.capture.camera import QtCamera, list_cameras  # loads QtMultimedia
+    def open_camera(self) -> None:
+        """Read the camera `camera` names (the default one if empty)."""
+        from app.capture.camera import QtCamera  # loads QtMultimedia
 
-        cameras = list_cameras()
-        self.open_source(QtCamera(cameras[0].id if cameras else None))
+        self.open_source(QtCamera(self.camera or None))
 
     def _update_buttons(self) -> None:
         self._stop.setEnabled(self._feed is not None)

@@ -78,3 +78,21 @@ def test_thresholds_saved_in_settings_decide_the_verify_page_verdicts(
     assert result.outcome is Outcome.RETAKE
     assert result.params.genuine_at == 49.0
     window.close()
+
+
+def test_the_camera_chosen_in_settings_is_the_one_opened(qtbot: QtBot, places: Places) -> None:
+    settings = Settings.open("HallmarkTest")
+    settings.camera = "usb-0000:00:14.0-9"
+    window = _window(qtbot, places)
+    panel = window.verify_page.capture
+    with qtbot.waitSignal(panel.status, timeout=TIMEOUT_MS) as status:
+        panel.open_camera()
+    assert status.args[0].startswith("Capture: camera usb-0000:00:14.0-9 not found")
+    window.close()
+
+
+def test_the_verify_place_is_remembered(qtbot: QtBot, places: Places) -> None:
+    window = _window(qtbot, places)
+    window.verify_page.place.setText("Shop 12, Lyon")
+    window.close()
+    assert _window(qtbot, places).verify_page.place.text() == "Shop 12, Lyon"
