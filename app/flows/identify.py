@@ -73,9 +73,20 @@ def identify(image: ImageInput, *, registry: Registry, index: Index, k: int = 5)
     """Identify ``image`` among the items of ``index``, verifying candidates in ``registry``."""
     probe = fingerprint.extract(image)
     query = query_for(probe, index.n_bits)
-    found = index.search(query.codes, k=k, radius=query.radius, method=query.method)
-    proven = {c.label: _proven(registry, c) for c in found}
-    ranked = rerank(probe, found, lambda c: Template.from_bytes(proven[c.label].template))
+    proven: dict[str, VerifiedRecord] = {}
+
+    def ranked_top(count: int) -> tuple[Ranked, ...]:
+        found = index.search(query.codes, k=count, radius=query.radius, method=query.method)
+        for c in found:
+            proven[c.label] = proven.get(c.label) or _proven(registry, c)
+        return rerank(probe, found, lambda c: Template.from_bytes(proven[c.label].template))
+
+    # The nearest code alone first: multi-index hashing stops as soon as it is proven
+    # (0.5 ms at a million codes, against 14 ms for five: docs/identify.md). More
+    # candidates are fetched only if it is not a genuine match.
+    ranked = ranked_top(1)
+    if k > 1 and not (ranked and ranked[0].match.decision is fingerprint.Decision.GENUINE):
+        ranked = ranked_top(k)
     candidates = tuple(Identified(ranked=r, proven=proven[r.candidate.label]) for r in ranked)
     return Identification(
         outcome=_outcome(candidates),
