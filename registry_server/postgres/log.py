@@ -41,7 +41,7 @@ from registry_client.ledger import (
     NewEntry,
     _Edge,  # the right edge the folder ledger appends with: the same tiles here
 )
-from registry_client.merkle import EMPTY_ROOT, HASH_SIZE
+from registry_client.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from registry_client.note import Note, SignerKey
 from registry_client.registry import ITEM, DuplicateItemError
 from registry_client.tiles import (
@@ -140,9 +140,9 @@ class PostgresLog:
         floor = self.size  # committed before the query starts: the query sees it
         with self._pool.connection() as conn:
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0"))
-        with self._mutex:
-            self._adopt(note, floor)
-            return self.checkpoint
+            with self._mutex:
+                self._adopt(conn, note, floor)
+                return self.checkpoint
 
     def read(self, path: str) -> bytes:
         """``checkpoint`` or a ``tile/…`` path of the tree held; ``LookupError`` past it."""
@@ -150,18 +150,8 @@ class PostgresLog:
             return self.checkpoint_note.encode()
         entries = path.startswith("tile/entries/")
         tile = Tile.from_entries_path(path) if entries else Tile.from_path(path)
-        size = self.size
-        try:
-            published = tile_for_node(TILE_HEIGHT * tile.level, tile.index * TILE_WIDTH, size)
-        except ValueError as exc:
-            raise LookupError(f"{path} is past a tree of size {size}") from exc
-        if tile.width > published.width:
-            raise LookupError(f"{path} is wider than the {published.width} hashes of {size}")
         with self._pool.connection() as conn:
-            data = _stored_tile(conn, tile, entries=entries)
-        if data is None:
-            raise LedgerCorruptError("row is missing", path=path)
-        return _cut_bundle(data, tile.width, path) if entries else data[: tile.width * HASH_SIZE]
+            return _tile_at(conn, tile, self.size, entries=entries)
 
     def blob(self, sha256: bytes) -> bytes:
         """A stored template by SHA-256; ``LookupError`` if none in the tree held."""
@@ -228,7 +218,7 @@ class PostgresLog:
         with self._pool.connection() as conn, conn.transaction():
             note = str(_one(conn, "SELECT note FROM log_head WHERE id = 0 FOR UPDATE"))
             with self._mutex:
-                self._adopt(note, self.checkpoint.size)
+                self._adopt(conn, note, self.checkpoint.size)
                 old = self.checkpoint
                 edge = self._edge_of(conn, old).copy()
             files = edge.extend(e.data for e in entries)
@@ -250,12 +240,14 @@ class PostgresLog:
                 self._held, self._edge = (new_note, new), edge
         return range(old.size, new.size)
 
-    def _adopt(self, note: str, floor: int) -> None:
-        """Hold ``note`` if it verifies and is not older (under the mutex).
+    def _adopt(self, conn: _Conn, note: str, floor: int) -> None:
+        """Hold ``note`` if it verifies and extends the tree held (under the mutex).
 
         ``floor`` is the size held when ``note`` was read: a smaller tree means the log
         shrank (`CheckpointError`); one between it and the size held now was overtaken
-        by this process's own append meanwhile, and is ignored.
+        by this process's own append meanwhile, and is ignored. A larger tree must
+        contain the one held: a consistency proof from the stored tiles is checked
+        (RFC 9162 §2.1.4.2; `ProofError` for a forked log), as `Ledger.refresh` does.
         """
         if note == self.checkpoint_note:
             return
@@ -266,8 +258,17 @@ class PostgresLog:
             raise CheckpointError(
                 f"database checkpoint has size {checkpoint.size}, smaller than the {floor} held"
             )
-        if checkpoint.size < self.checkpoint.size:
+        held = self.checkpoint
+        if checkpoint.size < held.size:
             return
+        if held.size:
+            tiles = tiles_for_consistency(held.size, checkpoint.size)
+            proof = TileHashes(
+                checkpoint.size, {t: _tile_at(conn, t, checkpoint.size) for t in tiles}
+            ).consistency_proof(held.size)
+            verify_consistency(
+                held.size, checkpoint.size, proof, held.root_hash, checkpoint.root_hash
+            )
         self._held, self._edge = (note, checkpoint), None
 
     def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> _Edge:
@@ -356,6 +357,22 @@ def _write_batch(
         "ON CONFLICT (sha256) DO NOTHING",
         (list(blobs), [leaf for leaf, _ in blobs.values()], [d for _, d in blobs.values()]),
     )
+
+
+def _tile_at(conn: _Conn, tile: Tile, size: int, *, entries: bool = False) -> bytes:
+    """``tile`` (or its entry bundle) as published for a tree of ``size``, cut from the
+    stored row; ``LookupError`` past the tree."""
+    name = tile.entries_path if entries else tile.path
+    try:
+        published = tile_for_node(TILE_HEIGHT * tile.level, tile.index * TILE_WIDTH, size)
+    except ValueError as exc:
+        raise LookupError(f"{name} is past a tree of size {size}") from exc
+    if tile.width > published.width:
+        raise LookupError(f"{name} is wider than the {published.width} hashes of {size}")
+    data = _stored_tile(conn, tile, entries=entries)
+    if data is None:
+        raise LedgerCorruptError("row is missing", path=name)
+    return _cut_bundle(data, tile.width, name) if entries else data[: tile.width * HASH_SIZE]
 
 
 def _stored_tile(conn: _Conn, tile: Tile, *, entries: bool) -> bytes | None:

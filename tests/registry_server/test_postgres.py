@@ -17,7 +17,7 @@ from registry_samples import LOG_KEY, item, ledger, manufacturer, product
 
 from app.cli import main
 from registry_client.client import HttpRegistry, read_policy
-from registry_client.errors import CheckpointError
+from registry_client.errors import CheckpointError, ProofError
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.records import SignedEnvelope, Signer
 from registry_client.registry import DuplicateItemError
@@ -117,6 +117,23 @@ def test_a_log_that_shrank_is_refused(pg_dsn: str) -> None:
             log.refresh()
     finally:
         log.close()
+
+
+def test_a_forked_log_is_refused(pg_dsn: str, tmp_path: Path) -> None:
+    log = PostgresLog.open(pg_dsn, LOG_KEY, pool_size=2)
+    fork = Ledger.create(tmp_path / "fork", LOG_KEY)  # same key, other entries
+    try:
+        log.append(_entries(0, 2))
+        fork.append(_entries(10, 3))
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            conn.execute("UPDATE log_head SET size = 3, note = %s", (fork.checkpoint_note,))
+            conn.execute("UPDATE hash_tiles SET data = %s", (fork.read("tile/0/000.p/3"),))
+        with pytest.raises(ProofError):
+            log.refresh()
+        assert log.size == 2
+    finally:
+        log.close()
+        fork.close()
 
 
 def _product_of(serial: str) -> NewEntry:
