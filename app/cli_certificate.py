@@ -3,7 +3,7 @@
 The trust policy (log key, witnesses, manufacturer and device keys) defaults to the
 local ledger's, as for ``hallmark verify``. The issuing device must be one given with
 ``--device-key``, else one of the policy's ``device`` keys when it lists any. Exit 0 when
-every check passes, 6 when one fails (`app.cli_registry.VERIFICATION_FAILED`), 2 for a
+every check passes, 6 when one fails (`app.cli_common.VERIFICATION_FAILED`), 2 for a
 file that is not a well-formed certificate.
 """
 
@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli_registry import _guarded as guarded
+from app.cli_common import guarded
 from app.flows import keys
 from app.flows.certificate import verify_certificate, vouched
 from registry_client.client import read_policy

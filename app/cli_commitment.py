@@ -2,8 +2,8 @@
 
 ``commit enrol`` commits to an item from several captures and registers the commitment
 (scheme ``commitment``) signed by the manufacturer; ``commit verify`` is ``hallmark
-verify`` (which handles both schemes, so mixed ledgers work) with the commitment's
-details; ``commit eval`` prints FRR and FAR against the number of enrolment captures
+verify`` (which handles both schemes, so mixed ledgers work, and prints the commitment's
+opening); ``commit eval`` prints FRR and FAR against the number of enrolment captures
 on a synthetic dataset (docs/commitment.md).
 """
 
@@ -13,10 +13,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.cli_registry import _guarded, _registry, _registry_options
+from app.cli_common import guarded, registry_from, registry_options, verify_parser
 from app.flows import keys
 from app.flows.commitment import enrol_commitment
-from app.flows.verify import verify
 from fingerprint.commitment import CommitmentParams
 
 
@@ -33,16 +32,11 @@ def register_commands(subparsers: Any) -> None:
     enrol.add_argument("--serial", help="default: the decoded code's")
     enrol.add_argument("--gtin", help="default: the decoded code's")
     _code_options(enrol)
-    _registry_options(enrol)
+    registry_options(enrol)
     enrol.set_defaults(command=_enrol)
 
     verify = sub.add_parser("verify", help="check an item, either scheme (exit 0/3/4/5/6)")
-    verify.add_argument("image", type=Path)
-    verify.add_argument("--serial", help="default: the serial in the decoded code")
-    verify.add_argument("--gtin", help="GTIN-14; default: the decoded code's")
-    verify.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
-    _registry_options(verify)
-    verify.set_defaults(command=_verify)
+    verify_parser(verify)
 
     evaluate = sub.add_parser("eval", help="FRR and FAR on a synthetic dataset (manifest.csv)")
     evaluate.add_argument("dataset", type=Path)
@@ -70,11 +64,11 @@ def _params(args: argparse.Namespace) -> CommitmentParams:
     return CommitmentParams(blocks=args.blocks, t=args.t)
 
 
-@_guarded
+@guarded
 def _enrol(args: argparse.Namespace) -> int:
     signer = keys.load_signer(args.key)
     params = _params(args)
-    with _registry(args) as registry:
+    with registry_from(args) as registry:
         done = enrol_commitment(
             args.images,
             signer=signer,
@@ -91,32 +85,6 @@ def _enrol(args: argparse.Namespace) -> int:
         f"{params.blocks} × BCH t={params.t})"
     )
     return 0
-
-
-@_guarded
-def _verify(args: argparse.Namespace) -> int:
-    device = keys.load_signer(args.device_key) if args.device_key else None
-    with _registry(args) as registry:
-        result = verify(
-            args.image, registry=registry, serial=args.serial, gtin=args.gtin, device=device
-        )
-    item = result.proven.record.item if result.proven is not None else f"serial {result.serial}"
-    print(f"{result.outcome.value.upper()}: {item}")
-    if result.reason:
-        print(f"  {result.reason}")
-    if (judged := result.judgement) is not None:
-        opening = judged.opening
-        if opening is not None and opening.opened:
-            print(f"  commitment opened, {opening.corrected} bits corrected")
-        elif opening is not None:
-            print("  commitment not opened: the surface code is too far from the enrolled one")
-        for issue in judged.issues:
-            print(f"  retake: {issue}")
-    elif result.match is not None:
-        print(f"  template scheme, match score {result.match.score:+.2f}")
-    if result.event_leaf is not None:
-        print(f"  event logged at leaf {result.event_leaf}")
-    return result.outcome.exit_code
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli_registry import _guarded
+from app.cli_common import guarded
 from app.flows import keys
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def register_commands(subparsers: Any) -> None:
     cmd.set_defaults(command=_identify)
 
 
-@_guarded
+@guarded
 def _identify(args: argparse.Namespace) -> int:
     from app.flows.identify import cached_index, identify
     from registry_client.client import open_registry, read_policy

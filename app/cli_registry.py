@@ -14,15 +14,17 @@ policy (log key, manufacturer keys) written as ``policy`` in the server's folder
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.cli_common import (
+    guarded,
+    registry_from,
+    registry_options,
+    verify_parser,
+)
 from app.flows import keys
 from app.flows.enrol import enrol
-from app.flows.verify import verify
 from registry_client.client import (
     EmbeddedRegistry,
     HttpRegistry,
@@ -31,17 +33,8 @@ from registry_client.client import (
     open_registry,
     read_policy,
 )
-from registry_client.errors import RegistryError, VerificationError
 from registry_client.item import ItemId
 from registry_client.note import SignerKey
-from registry_client.registry import Registry
-
-VERIFICATION_FAILED = 6
-"""Exit status when evidence fails a security check."""
-
-
-class RegistryCommandError(ValueError):
-    """A registry refused or could not answer; the message says which and why."""
 
 
 def register_commands(subparsers: Any) -> None:
@@ -57,19 +50,19 @@ def register_commands(subparsers: Any) -> None:
     show.set_defaults(command=_keys_show)
     revoke_key = key_sub.add_parser("revoke", help="log that a key is revoked (signed by it)")
     revoke_key.add_argument("--key", type=Path, required=True, help="the key's .skey file")
-    _registry_options(revoke_key)
+    registry_options(revoke_key)
     revoke_key.set_defaults(command=_keys_revoke)
     rotate = key_sub.add_parser("rotate", help="log that a new key replaces an old one")
     rotate.add_argument("--key", type=Path, required=True, help="the old key's .skey file")
     rotate.add_argument("--new", type=Path, required=True, help="the new key's .vkey file")
-    _registry_options(rotate)
+    registry_options(rotate)
     rotate.set_defaults(command=_keys_rotate)
 
     withdraw = subparsers.add_parser("revoke", help="withdraw an item you registered")
     withdraw.add_argument("item", help="(01)GTIN(21)SERIAL, quoted for the shell")
     withdraw.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
     withdraw.add_argument("--reason", required=True, help="why, e.g. stolen, recalled")
-    _registry_options(withdraw)
+    registry_options(withdraw)
     withdraw.set_defaults(command=_revoke)
 
     reg_cmd = subparsers.add_parser("registry", help="create or serve a ledger folder")
@@ -102,18 +95,13 @@ def register_commands(subparsers: Any) -> None:
     )
     enrol_cmd.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
     enrol_cmd.add_argument("--gtin", help="GTIN-14, needed when the image has no code")
-    _registry_options(enrol_cmd)
+    registry_options(enrol_cmd)
     enrol_cmd.set_defaults(command=_enrol)
 
     verify_cmd = subparsers.add_parser(
         "verify", help="check an item against the registry (exit 0/3/4/5/6)"
     )
-    verify_cmd.add_argument("image", type=Path)
-    verify_cmd.add_argument("--serial", help="default: the serial in the decoded code")
-    verify_cmd.add_argument("--gtin", help="GTIN-14; default: the decoded code's")
-    verify_cmd.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
-    _registry_options(verify_cmd)
-    verify_cmd.set_defaults(command=_verify)
+    verify_parser(verify_cmd)
 
     log_cmd = subparsers.add_parser("log", help="audit a ledger")
     log_sub = log_cmd.add_subparsers(required=True, metavar="ACTION")
@@ -121,21 +109,6 @@ def register_commands(subparsers: Any) -> None:
     audit.add_argument("target", help="ledger folder or registry URL")
     audit.add_argument("--policy", type=Path, help="trust policy file (needed for a URL)")
     audit.set_defaults(command=_log_verify)
-
-
-def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn registry errors into an exit status (security) or a `RegistryCommandError`."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except VerificationError as exc:
-            print(f"hallmark: verification failed: {exc}", file=sys.stderr)
-            return VERIFICATION_FAILED
-        except RegistryError as exc:
-            raise RegistryCommandError(str(exc)) from exc
-
-    return run
 
 
 def _trust_options(parser: argparse.ArgumentParser) -> None:
@@ -157,11 +130,6 @@ def _trust_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _registry_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", help="URL, ledger folder or bundle (default: local)")
-    parser.add_argument("--policy", type=Path, help="trust policy file (needed for a URL)")
-
-
 def _keys_new(args: argparse.Namespace) -> int:
     made = keys.new_key(args.name, args.dir or keys.default_key_dir())
     print(f"private key: {made.skey_path} (keep it secret)")
@@ -181,7 +149,7 @@ def _keys_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
+@guarded
 def _registry_init(args: argparse.Namespace) -> int:
     signer = _create(args.dir, args.trust, args.device)
     print(f"ledger {args.dir}: log key {signer.verifier.format()}")
@@ -198,7 +166,7 @@ def _create(directory: Path, trust: list[Path], devices: list[Path]) -> SignerKe
     return signer
 
 
-@_guarded
+@guarded
 def _registry_serve(args: argparse.Namespace) -> int:
     from registry_server.serve import WITNESS_SKEY, serve
 
@@ -218,25 +186,10 @@ def _registry_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _registry(args: argparse.Namespace) -> Iterator[Registry]:
-    policy = read_policy(args.policy) if args.policy else None
-    target: str | None = args.registry
-    if target is None:
-        ledger = keys.default_ledger_dir()
-        policy = policy or keys.default_registry(ledger, keys.default_key_dir())
-        target = str(ledger)
-    registry = open_registry(target, policy, keys.state_dir())
-    try:
-        yield registry
-    finally:
-        registry.close()
-
-
-@_guarded
+@guarded
 def _enrol(args: argparse.Namespace) -> int:
     signer = keys.load_signer(args.key)
-    with _registry(args) as registry:
+    with registry_from(args) as registry:
         done = enrol(
             args.image, serial=args.serial, signer=signer, registry=registry, gtin=args.gtin
         )
@@ -248,56 +201,30 @@ def _enrol(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guarded
-def _verify(args: argparse.Namespace) -> int:
-    device = keys.load_signer(args.device_key) if args.device_key else None
-    with _registry(args) as registry:
-        result = verify(
-            args.image, registry=registry, serial=args.serial, gtin=args.gtin, device=device
-        )
-    item = result.proven.record.item if result.proven is not None else None
-    print(f"{result.outcome.value.upper()}: {item or f'serial {result.serial}'}")
-    if result.reason:
-        print(f"  {result.reason}")
-    if result.match is not None:
-        issues = ", ".join(i.reason.value for i in result.match.issues)
-        print(f"  score {result.match.score:+.2f}" + (f" (retake: {issues})" if issues else ""))
-    if result.proven is not None:
-        record, cp = result.proven.record, result.proven.checkpoint.checkpoint
-        print(f"  registered by {record.manufacturer.format()} at {record.time.isoformat()}")
-        print(f"  leaf {result.proven.leaf_index} of {cp.origin} size {cp.size}")
-        print(f"  checkpoint root {cp.root_hash.hex()}")
-    if result.event_queued:
-        print("  event queued offline; `sync` will send it")
-    elif result.event_leaf is not None:
-        print(f"  event logged at leaf {result.event_leaf}")
-    return result.outcome.exit_code
-
-
-@_guarded
+@guarded
 def _keys_revoke(args: argparse.Namespace) -> int:
     signer = keys.load_signer(args.key)
-    with _registry(args) as registry:
+    with registry_from(args) as registry:
         leaf = keys.revoke_key(registry, signer)
     print(f"revoked {signer.key_id.format()}: {_logged(leaf)}")
     return 0
 
 
-@_guarded
+@guarded
 def _keys_rotate(args: argparse.Namespace) -> int:
     old, new = keys.load_signer(args.key), keys.read_vkey(args.new)
-    with _registry(args) as registry:
+    with registry_from(args) as registry:
         leaf = keys.rotate_key(registry, old, new)
     print(f"{new.reference} replaces {old.key_id.format()}: {_logged(leaf)}")
     print("  add the new key to the policies that should trust it")
     return 0
 
 
-@_guarded
+@guarded
 def _revoke(args: argparse.Namespace) -> int:
     signer = keys.load_signer(args.key)
     item = ItemId.parse(args.item)
-    with _registry(args) as registry:
+    with registry_from(args) as registry:
         leaf = keys.withdraw_item(registry, signer, item, args.reason)
     print(f"withdrew {item}: {_logged(leaf)}")
     return 0
@@ -307,7 +234,7 @@ def _logged(leaf: int | None) -> str:
     return "queued offline; `sync` will send it" if leaf is None else f"logged at leaf {leaf}"
 
 
-@_guarded
+@guarded
 def _log_verify(args: argparse.Namespace) -> int:
     policy = read_policy(args.policy) if args.policy else None
     registry = open_registry(args.target, policy, keys.state_dir())

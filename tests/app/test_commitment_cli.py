@@ -40,8 +40,11 @@ def test_commit_enrol_then_verify(
     out = capsys.readouterr().out
     assert "commitment sha256" in out and "1016 bits from 2 captures" in out
     assert _main("commit", "verify", paths["again"], "--registry", ledger) == 0
-    assert "commitment opened" in capsys.readouterr().out
+    commit_out = capsys.readouterr().out
+    assert "commitment opened" in commit_out
     assert _main("verify", paths["again"], "--registry", ledger) == 0  # the general command
+    assert capsys.readouterr().out == commit_out  # one printer: the commitment's opening too
+    assert "bits corrected" in commit_out and "registered by" in commit_out
     assert _main("commit", "verify", paths["other"], "--registry", ledger) == 5
     assert _main("commit", "eval", tmp_path, "--enrol", "1,x") == 2
     assert "--enrol wants counts" in capsys.readouterr().err
