@@ -55,9 +55,8 @@ def verify_and_explain(
         params=params,
     )
     proven, result, probe = verification.proven, verification.match, verification.probe
-    if proven is None or result is None or probe is None:
+    if proven is None:
         return Explained(verification=verification, picture=None, history=(), warnings=())
-    reference = Template.from_bytes(proven.template)
     logged = verification.event_leaf is not None or verification.event_queued
     current = (
         Scan(
@@ -73,7 +72,11 @@ def verify_and_explain(
     history = scans(proven.events, current)
     return Explained(
         verification=verification,
-        picture=picture(reference, probe, result.evidence),
+        picture=(
+            None
+            if result is None or probe is None  # a commitment: no template to show
+            else picture(Template.from_bytes(proven.template), probe, result.evidence)
+        ),
         history=history,
         warnings=warnings(history, rules),
     )

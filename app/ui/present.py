@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from app.flows.commitment import Judgement
 from app.flows.history import HistoryWarning, Scan
 from app.flows.verify import Verification
 from fingerprint import Match
@@ -29,6 +30,21 @@ def evidence_rows(match: Match) -> Rows:
         ("Window overlap", f"{e.overlap:.0%}"),
         ("Print-screen novelty", f"{e.novelty:.2f}"),
     ]
+
+
+def judgement_rows(judgement: Judgement) -> Rows:
+    """What a capture did to an item registered by fuzzy commitment (no score, no template)."""
+    opening = judgement.opening
+    if opening is None:
+        state = "not tried: the capture needs a retake"
+    elif opening.opened:
+        state = "opened: the surface is the enrolled one"
+    else:
+        state = "not opened: the surface code is too far from the enrolled one"
+    rows = [("Scheme", "fuzzy commitment (no template on the ledger)"), ("Commitment", state)]
+    if opening is not None and opening.opened and opening.corrected is not None:
+        rows.append(("Bits corrected", f"{opening.corrected}"))
+    return rows
 
 
 def provenance_rows(proven: VerifiedRecord) -> Rows:
@@ -67,6 +83,8 @@ def guidance(verification: Verification) -> str:
     lines = [verification.reason] if verification.reason else []
     if verification.match is not None:
         lines += [f"• {issue.reason.value}" for issue in verification.match.issues]
+    if verification.judgement is not None:
+        lines += [f"• {issue.reason.value}" for issue in verification.judgement.issues]
     return "\n".join(lines)
 
 

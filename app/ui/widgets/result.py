@@ -103,6 +103,10 @@ class VerificationView(QWidget):
         picture = explained.picture if explained else None
         self.evidence_view.set_picture(picture)
         self._pictures.setVisible(picture is not None)
-        self._evidence.set_rows(present.evidence_rows(match) if match else [])
+        judgement = verification.judgement if verification else None
+        if match is not None:
+            self._evidence.set_rows(present.evidence_rows(match))
+        else:
+            self._evidence.set_rows(present.judgement_rows(judgement) if judgement else [])
         self._provenance.set_rows(present.provenance_rows(proven) if proven else [])
         self._history.set_rows(present.history_rows(explained.history) if explained else [])

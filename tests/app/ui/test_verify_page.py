@@ -16,11 +16,13 @@ from pytestqt.qtbot import QtBot
 from app.capture.files import ImageFiles
 from app.capture.phone import PhoneSource
 from app.capture.video import VideoFile
+from app.flows.commitment import enrol_commitment
 from app.flows.verify import Outcome, Verification
 from app.jobs import Workspace
 from app.ui.verify_page import VerifyPage
 from app.ui.widgets.capture_panel import Mode
 from app.ui.widgets.verdict import AMBER, BLUE, GREY, VERMILLION, Look, VerdictBadge
+from fingerprint.synth import Material, Tier, capture, make_item
 
 TIMEOUT_MS = 10_000
 FAST = 1000.0
@@ -256,3 +258,25 @@ def _failed(message: str) -> bool:
         _failures.append(message)
         return True
     return False
+
+
+def test_an_item_registered_by_commitment_shows_its_opening(
+    qtbot: QtBot, workspace: Workspace, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(8)  # the item of tests/fingerprint/commitment/conftest.py
+    item = make_item(rng, Material.PHOTO, 0)
+    enrol_commitment(
+        [capture(item, rng, Tier.EASY), capture(item, rng, Tier.EASY)],
+        signer=workspace.signer,
+        registry=workspace.registry,
+    )
+    again = tmp_path / "again.png"
+    assert cv2.imwrite(str(again), capture(item, rng, Tier.EASY))
+    page = _page(qtbot, workspace)
+    result = _verify_file(qtbot, page, again)
+    assert result.outcome is Outcome.GENUINE and result.judgement is not None
+    shown = [label.text() for label in page.result.findChildren(QLabel)]
+    assert "opened: the surface is the enrolled one" in shown
+    opening = result.judgement.opening
+    assert opening is not None and str(opening.corrected) in shown
+    assert not page.result.scale.isVisible()
