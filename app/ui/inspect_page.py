@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.capture.source import Frame
 from app.flows.explain import Explained, verify_and_explain
+from app.flows.outbox_sync import is_remote, sync_to_server
 from app.flows.verify import TypedItemError
 from app.jobs import Inspection, Workspace, inspect_bundle, sync_outbox
 from app.settings import Thresholds
@@ -65,6 +66,7 @@ class InspectPage(QWidget):
         self._params = MatchParams()
         self._inspection: Inspection | None = None
         self._policy_file: Path | None = None
+        self._server: tuple[str, Path | None] | None = None
         self._syncing = False
         self._queued = 0
         self._checks = LatestOnly(pool, parent=self)
@@ -75,7 +77,7 @@ class InspectPage(QWidget):
         self._open = QPushButton("Open &bundle…")
         self._check = QPushButton("&Verify a capture…")
         self.sync_button = QPushButton("S&ync events")
-        self.sync_button.setToolTip("Send the queued verification events to the ledger")
+        self.sync_button.setToolTip("Send the queued verification events to the local ledger")
         self._policy = QLabel("Trust: the local ledger's policy")
         self._policy.setWordWrap(True)
         self._facts = QGroupBox("Bundle")
@@ -127,6 +129,13 @@ class InspectPage(QWidget):
         self._workspace = workspace
         self._update_buttons()
 
+    def set_sync_target(self, target: str, policy_file: Path | None) -> None:
+        """Sync events to ``target`` (`Settings.registry`) under ``policy_file`` when it is
+        an http(s) URL, else to the local ledger."""
+        self._server = (target, policy_file) if is_remote(target) else None
+        where = target if self._server else "the local ledger"
+        self.sync_button.setToolTip(f"Send the queued verification events to {where}")
+
     def set_policy_file(self, path: Path) -> None:
         """Trust bundles through the policy file at ``path`` from now on."""
         self._policy_file = path
@@ -157,10 +166,19 @@ class InspectPage(QWidget):
 
     @Slot()
     def sync(self) -> None:
-        """Send the queued events to the local ledger, in the thread pool."""
-        if self._inspection is None or self._workspace is None or self._syncing:
+        """Send the queued events to the registry server chosen in Settings, else to the
+        local ledger, in the thread pool."""
+        ws = self._workspace
+        if self._inspection is None or ws is None or self._syncing:
             return
-        task = Task(partial(sync_outbox, self._inspection.outbox, self._workspace.registry))
+        outbox = self._inspection.outbox
+        if self._server is None:
+            task = Task(partial(sync_outbox, outbox, ws.registry))
+        else:
+            url, policy_file = self._server
+            task = Task(
+                partial(sync_to_server, outbox, url, policy_file, ws.policy, ws.places.state)
+            )
         task.signals.done.connect(self._on_synced)
         task.signals.failed.connect(self._on_sync_failed)
         self._set_syncing(True)
@@ -232,7 +250,8 @@ class InspectPage(QWidget):
     def _on_synced(self, sent: int) -> None:
         self._set_syncing(False)
         self._show_outbox()
-        self.status.emit(f"Synced {sent} verification events to the ledger")
+        where = self._server[0] if self._server else "the local ledger"
+        self.status.emit(f"Synced {sent} verification events to {where}")
         self.synced.emit(sent)
 
     @Slot(object)

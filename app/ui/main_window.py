@@ -184,7 +184,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _open_registry(self) -> None:
-        """Browse the registry chosen in Settings, or the local ledger."""
+        """Browse the registry chosen in Settings, or the local ledger; Inspect syncs there."""
+        self.inspect_page.set_sync_target(self._settings.registry, self._settings.policy_file)
         if self._workspace is not None:
             self.ledger_page.browse(
                 self._settings.registry, self._settings.policy_file, self._workspace

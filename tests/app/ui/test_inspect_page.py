@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,13 +14,21 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.capture.video import VideoFile
+from app.flows.enrol import enrol
 from app.flows.verify import Outcome
 from app.jobs import Inspection, Workspace
 from app.ui.inspect_page import InspectPage
 from app.ui.widgets.capture_panel import Mode
 from registry_client.bundle import Selection, SelectionKind, export_bundle
-from registry_client.client import LOG_SKEY, create_ledger
+from registry_client.client import (
+    LOG_SKEY,
+    EmbeddedRegistry,
+    create_ledger,
+    open_registry,
+    read_policy,
+)
 from registry_client.note import SignerKey
+from registry_server.serve import RegistryServer
 
 TIMEOUT_MS = 10_000
 
@@ -103,3 +113,50 @@ def test_fake_camera_verifies_offline_queues_signed_events_and_syncs_them(
     assert workspace.registry.checkpoint().size == size + 2
     assert page.outbox.text().startswith("Outbox: empty")
     assert not page.sync_button.isEnabled()
+
+
+@pytest.fixture
+def server(workspace: Workspace, captures: Captures, tmp_path: Path) -> Iterator[Served]:
+    """A real registry server on 127.0.0.1 whose ledger holds the enrolled item too."""
+    folder = tmp_path / "remote"
+    create_ledger(folder, SignerKey.generate("remote.log"), manufacturers=(workspace.key.key,))
+    remote = EmbeddedRegistry.open(folder, tmp_path / "remote-state")
+    try:
+        enrol(captures.enrol, signer=workspace.signer, registry=remote)
+    finally:
+        remote.close()
+    running = RegistryServer(folder, "127.0.0.1", 0)
+    running.start()
+    yield Served(url=running.url, folder=folder)
+    running.stop()
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    folder: Path
+
+
+def test_sync_goes_to_the_registry_server_chosen_in_settings(
+    qtbot: QtBot, workspace: Workspace, captures: Captures, bundle: Path, server: Served
+) -> None:
+    page = _page(qtbot, workspace)
+    page.set_sync_target(server.url, server.folder / "policy")
+    with qtbot.waitSignal(page.opened, timeout=TIMEOUT_MS) as opened:
+        page.open_bundle(bundle)
+    outbox = opened.args[0].outbox
+    with qtbot.waitSignal(page.verified, timeout=TIMEOUT_MS):
+        page.verify_capture(captures.genuine)
+    assert len(outbox.pending()) == 1
+    local = workspace.registry.checkpoint().size
+    with qtbot.waitSignal(page.synced, timeout=TIMEOUT_MS) as synced:
+        page.sync()
+    assert synced.args == [1] and outbox.pending() == ()
+    assert workspace.registry.checkpoint().size == local  # not the local ledger
+    remote = open_registry(
+        server.url, read_policy(server.folder / "policy"), workspace.places.state
+    )
+    try:
+        assert remote.checkpoint().size == 2  # the item's record, then the synced event
+    finally:
+        remote.close()
