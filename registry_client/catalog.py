@@ -62,25 +62,27 @@ def resume_at(registry: Registry, source: str) -> int:
     return int(size) if origin == checkpoint.origin and int(size) <= checkpoint.size else 0
 
 
-def enrolled(registry: Registry, start: int = 0) -> Iterator[Enrolled]:
-    """The items of ``registry``'s current checkpoint, from leaf ``start`` on.
+def enrolled(registry: Registry, start: int = 0, *, scheme: str) -> Iterator[Enrolled]:
+    """The items of ``registry``'s current checkpoint registered under fingerprint
+    ``scheme``, from leaf ``start`` on (a ledger can mix schemes: only some can be
+    searched).
 
     For a bundle ``start`` must be 0 (a bundle holds a selection, not a log prefix).
     Raises `NotWalkableError` for other registries, `RecordFormatError` for an entry
     that is not a signed envelope, `RegistryUnavailable` if a template is missing.
     """
     if isinstance(registry, EmbeddedRegistry):
-        return _ledger_items(registry, start)
+        return _ledger_items(registry, start, scheme)
     if isinstance(registry, BundleRegistry):
         if start:
             raise ValueError(f"a bundle is walked whole, got start={start}")
-        return _bundle_items(registry)
+        return _bundle_items(registry, scheme)
     raise NotWalkableError(
         f"cannot list the items of a {type(registry).__name__}: use a ledger folder or a bundle"
     )
 
 
-def _ledger_items(registry: EmbeddedRegistry, start: int) -> Iterator[Enrolled]:
+def _ledger_items(registry: EmbeddedRegistry, start: int, scheme: str) -> Iterator[Enrolled]:
     ledger = registry.ledger
     size = registry.checkpoint().size
     if not 0 <= start <= size:
@@ -92,16 +94,18 @@ def _ledger_items(registry: EmbeddedRegistry, start: int) -> Iterator[Enrolled]:
             record = _product(data, index)
             if record is not None and record.item not in seen:
                 seen.add(record.item)
-                yield _with_template(record, index, ledger.blob)
+                if record.scheme == scheme:
+                    yield _with_template(record, index, ledger.blob)
 
 
-def _bundle_items(registry: BundleRegistry) -> Iterator[Enrolled]:
+def _bundle_items(registry: BundleRegistry, scheme: str) -> Iterator[Enrolled]:
     log = registry.bundle.log
     for item in log.items:
         for index in log.find(ITEM, item.format()):
             record = _product(log.entry(index), index)
             if record is not None:
-                yield _with_template(record, index, log.blob)
+                if record.scheme == scheme:
+                    yield _with_template(record, index, log.blob)
                 break
 
 

@@ -23,6 +23,7 @@ from fingerprint import Template
 from fingerprint.bitcode import bitcode
 from fingerprint.identify import Candidate, Index, IndexFormatError, Ranked, query_for, rerank
 from fingerprint.image import ImageInput
+from fingerprint.template import SCHEME as TEMPLATE_SCHEME
 from registry_client.catalog import enrolled, resume_at, source_of
 from registry_client.item import ItemId
 from registry_client.registry import Registry, VerifiedRecord
@@ -104,7 +105,7 @@ def build_index(registry: Registry, previous: Index | None = None) -> Index:
     """
     start = resume_at(registry, previous.source) if previous is not None else 0
     index = previous if previous is not None and start else Index(N_BITS)
-    for item in enrolled(registry, start):
+    for item in enrolled(registry, start, scheme=TEMPLATE_SCHEME):
         template = Template.from_bytes(item.template)
         code = bitcode(template.features.residual, index.n_bits)
         index.add(code.bits, item.item.format(), item.template_sha256)
