@@ -519,15 +519,15 @@ class _State:
 
     __slots__ = ("_edge", "checkpoint", "note")
 
-    def __init__(self, note: str, checkpoint: Checkpoint, edge: _Edge | None = None) -> None:
+    def __init__(self, note: str, checkpoint: Checkpoint, edge: TreeEdge | None = None) -> None:
         self.note = note
         self.checkpoint = checkpoint
         self._edge = edge
 
-    def edge(self, root: Path) -> _Edge:
+    def edge(self, root: Path) -> TreeEdge:
         """The right edge, read from the partial tiles and checked against the root."""
         if self._edge is None:
-            self._edge = _Edge.read(root, self.checkpoint)
+            self._edge = TreeEdge.read(root, self.checkpoint)
         return self._edge
 
 
@@ -588,7 +588,7 @@ class _TileTree(NodeSource):
         return tree.node(rise, index % (TILE_WIDTH >> rise))
 
 
-class _Edge:
+class TreeEdge:
     """The right edge of a tiled tree: enough to append leaves and compute the root.
 
     ``levels[L]`` holds the hashes of level ``L``'s rightmost, partial tile (empty when
@@ -605,7 +605,7 @@ class _Edge:
         self.entries = entries
 
     @classmethod
-    def read(cls, root: Path, checkpoint: Checkpoint) -> _Edge:
+    def read(cls, root: Path, checkpoint: Checkpoint) -> TreeEdge:
         """The edge of the tree ``checkpoint`` commits to, from its partial tiles."""
         size = checkpoint.size
         partial = {t.level: _read_tile(root, t, size) for t in _partial_tiles(size)}
@@ -629,9 +629,9 @@ class _Edge:
             )
         return edge
 
-    def copy(self) -> _Edge:
+    def copy(self) -> TreeEdge:
         """An independent copy, to extend without touching this one."""
-        return _Edge(self.size, [bytearray(row) for row in self.levels], list(self.entries))
+        return TreeEdge(self.size, [bytearray(row) for row in self.levels], list(self.entries))
 
     def extend(self, entries: Iterable[bytes]) -> dict[str, bytes]:
         """Append entries; returns the full tiles and bundles they complete, by path."""
@@ -696,7 +696,7 @@ def audit(path: StrPath, log_key: VerifierKey, *, origin: str | None = None) -> 
     root = Path(path)
     checkpoint = _verify(_read_note(root), log_key, origin).checkpoint
     size = checkpoint.size
-    edge = _Edge(0, [], [])
+    edge = TreeEdge(0, [], [])
     compared: list[str] = []
     with closing(LedgerIndex.open(root / INDEX, writable=False)) as index:
         for n in range(-(-size // TILE_WIDTH)):
@@ -796,7 +796,7 @@ def _compare(root: Path, files: dict[str, bytes], size: int) -> list[str]:
     return list(files)
 
 
-def _compare_kept_partials(root: Path, edge: _Edge) -> list[str]:
+def _compare_kept_partials(root: Path, edge: TreeEdge) -> list[str]:
     """Check the partial tiles kept for older checkpoints are prefixes of the current ones.
 
     Files wider than the current tile belong to a batch a crash cut short: skipped.

@@ -39,7 +39,7 @@ from registry_client.ledger import (
     CHECKPOINT,
     LedgerCorruptError,
     NewEntry,
-    _Edge,  # the right edge the folder ledger appends with: the same tiles here
+    TreeEdge,  # the right edge the folder ledger appends with: the same tiles here
 )
 from registry_client.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from registry_client.note import Note, SignerKey
@@ -76,7 +76,7 @@ class PostgresLog:
         self._mutex = threading.Lock()
         empty = Checkpoint(origin=signer.name, size=0, root_hash=EMPTY_ROOT)
         self._held = ("", empty)  # note and checkpoint, swapped together
-        self._edge: _Edge | None = None
+        self._edge: TreeEdge | None = None
 
     @classmethod
     def open(cls, dsn: str, signer: SignerKey, *, pool_size: int = 8) -> PostgresLog:
@@ -271,14 +271,14 @@ class PostgresLog:
             )
         self._held, self._edge = (note, checkpoint), None
 
-    def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> _Edge:
+    def _edge_of(self, conn: _Conn, checkpoint: Checkpoint) -> TreeEdge:
         """The right edge of the tree held: cached, or read from its partial tiles."""
         if self._edge is None or self._edge.size != checkpoint.size:
             self._edge = _read_edge(conn, checkpoint)
         return self._edge
 
 
-def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> _Edge:
+def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> TreeEdge:
     size = checkpoint.size
     partial: dict[int, bytes] = {}
     for tile in tiles_for_root(size):
@@ -290,7 +290,7 @@ def _read_edge(conn: _Conn, checkpoint: Checkpoint) -> _Edge:
         tile = Tile(level=0, index=size // TILE_WIDTH, width=size % TILE_WIDTH)
         data = _stored_tile(conn, tile, entries=True) or b""
         entries = [_bundle_entry(data, i, tile.entries_path) for i in range(tile.width)]
-    edge = _Edge(size, levels, entries)
+    edge = TreeEdge(size, levels, entries)
     if edge.root() != checkpoint.root_hash:
         raise LedgerCorruptError(
             f"partial tiles give root {edge.root().hex()}, "
