@@ -55,7 +55,7 @@ from registry_client.records import (
 )
 from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
-from registry_server.store import Store
+from registry_server.store import ReadOnlyLogError, Store
 from registry_server.witness import SizeConflict, Witness
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -173,6 +173,8 @@ async def _append(
         return _error(403, str(exc))
     except NotRegisteredError as exc:
         return _error(404, str(exc))
+    except ReadOnlyLogError as exc:
+        return _error(503, str(exc))
     except (RegistryError, ValueError) as exc:
         return _error(400, str(exc))
     return JSONResponse({"leaf_index": leaf}, status_code=201)

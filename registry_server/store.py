@@ -18,6 +18,10 @@ from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
 
 
+class ReadOnlyLogError(RegistryError):
+    """This server's log cannot be appended to (a read replica): answered 503."""
+
+
 class LogReader(Protocol):
     """Reads of the log as of the checkpoint held; `ledger.Ledger` implements it."""
 

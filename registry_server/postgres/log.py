@@ -55,6 +55,7 @@ from registry_client.tiles import (
     tiles_for_root,
 )
 from registry_server.postgres.schema import check, migrate
+from registry_server.store import ReadOnlyLogError
 
 _Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -212,7 +213,7 @@ class PostgresLog:
     def append(self, entries: Sequence[NewEntry]) -> range:
         """Log ``entries`` as one batch under one new checkpoint, in one transaction."""
         if not self._writable:
-            raise ValueError("this database is a read-only standby")
+            raise ReadOnlyLogError("this database is a read-only standby: post to the primary")
         if not entries:
             raise ValueError("batch has 0 entries, want at least 1")
         with self._pool.connection() as conn, conn.transaction():

@@ -240,7 +240,7 @@ def test_a_read_replica_serves_verified_lookups(
     try:
         assert reader.lookup(item("SN2")).leaf_index == 1  # proven against its checkpoint
         write = httpx.post(reader.url + "/records", json=_body(*product(maker, "SN3")))
-        assert write.status_code == 400
+        assert write.status_code == 503
         assert "read-only standby" in write.json()["error"]
     finally:
         reader.close()
