@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
+from registry_client.registry import ITEM, DuplicateItemError
 from registry_server.store import Store
 
 
@@ -97,13 +98,23 @@ class Sequencer:
                 job.future.set_exception(exc)
             else:
                 admitted.append((job, entry))
-        if not admitted:
+        while admitted:
+            try:
+                leaves = self._registry.append([entry for _, entry in admitted])
+            except DuplicateItemError as exc:  # another server process logged it first
+                key = (ITEM, exc.item.format())
+                kept = [(job, entry) for job, entry in admitted if key not in entry.keys]
+                if len(kept) == len(admitted):  # names no item of this batch: fail them all
+                    kept = []
+                for job, entry in admitted:
+                    if key in entry.keys or not kept:
+                        job.future.set_exception(exc)
+                admitted = kept  # then the rest of the batch, without the item that lost
+                continue
+            except Exception as exc:  # the one boundary: every waiting request must hear of it
+                for job, _ in admitted:
+                    job.future.set_exception(exc)
+                return
+            for (job, _), leaf in zip(admitted, leaves, strict=True):
+                job.future.set_result(leaf)
             return
-        try:
-            leaves = self._registry.append([entry for _, entry in admitted])
-        except Exception as exc:  # the one boundary: every waiting request must hear of it
-            for job, _ in admitted:
-                job.future.set_exception(exc)
-            return
-        for (job, _), leaf in zip(admitted, leaves, strict=True):
-            job.future.set_result(leaf)
