@@ -42,6 +42,10 @@ _MARGIN = 8
 _MIN_OVERLAP_PX = 64
 #: Band correlations are clipped so that r² stays within [1e-3, 1 − 1e-4]: log-SNR −6.9 … 9.2.
 _R2_RANGE = (1e-3, 1 - 1e-4)
+#: Novelty enters as log(max(novelty, 1)): a probe with no spectral peak beyond the
+#: reference's (a featureless frame has none at all: novelty 0) is no evidence either way.
+#: Every synthetic genuine capture measures ≥ 4.8, so the floor leaves the fit unchanged.
+_NOVELTY_FLOOR = 1.0
 
 
 class Decision(enum.StrEnum):
@@ -89,7 +93,7 @@ class Evidence:
             float(np.log1p(self.inliers)),
             self.lbp_distance,
             self.overlap,
-            float(np.log(self.novelty)),
+            float(np.log(max(self.novelty, _NOVELTY_FLOOR))),
             *(_log_snr(r) for r in self.bands),
         )
 

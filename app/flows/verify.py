@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,9 +120,6 @@ def verify(
     elif code is not None and code.gtin != proven.record.gtin:
         outcome = Outcome.COUNTERFEIT
         reason = f"the code says GTIN {code.gtin}, the record {proven.record.gtin}"
-    elif result is not None and not math.isfinite(result.score):
-        # A featureless capture (no print-screen novelty at all) scores ±inf: no evidence.
-        outcome, reason = Outcome.RETAKE, f"no measurable surface (score {result.score})"
     verification = Verification(
         serial=serial,
         outcome=outcome,

@@ -84,6 +84,13 @@ def _inner_mask(size: int = 128) -> np.ndarray:
     return mask
 
 
+def test_a_featureless_frame_is_a_retake_never_genuine(enrolled: Template) -> None:
+    blank = fingerprint.extract(np.full((480, 640, 3), 120, np.uint8))
+    result = fingerprint.match(enrolled, blank)
+    assert np.isfinite(result.score) and result.score < MatchParams().genuine_at
+    assert result.decision is Decision.RETAKE
+
+
 def test_band_correlations_of_a_residual_with_itself_are_one() -> None:
     residual = _noise(1)
     bands = _band_correlations(residual, residual, _inner_mask(), MatchParams().coherence_bands)
