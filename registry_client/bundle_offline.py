@@ -143,7 +143,9 @@ class BundleRegistry:
         self.outbox = outbox
         self._clock = clock
 
-    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+    def register(
+        self, envelope: SignedEnvelope, template: bytes, hologram: bytes | None = None
+    ) -> int:
         """Always raises `ReadOnlyBundleError`: a bundle cannot log records."""
         raise ReadOnlyBundleError(
             f"{self.bundle.path} is a read-only offline bundle; register with the ledger "

@@ -21,9 +21,11 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -105,6 +107,9 @@ MAX_KEY_ANSWERS = 1024
 """``/keys`` answers an `HttpRegistry` remembers, by key and tree size."""
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """Connect within 5 s; each read, write and pool wait within 10 s."""
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+Admission = tuple[SignedEnvelope, bytes] | tuple[SignedEnvelope, bytes, bytes]
+"""A product record to admit: ``(envelope, template)`` or ``(envelope, template, hologram)``."""
 
 
 def create_ledger(
@@ -187,36 +192,45 @@ class EmbeddedRegistry:
         return self._policy
 
     def admit_product(
-        self, envelope: SignedEnvelope, template: bytes, pending: Collection[ItemId] = ()
+        self,
+        envelope: SignedEnvelope,
+        template: bytes,
+        pending: Collection[ItemId] = (),
+        hologram: bytes | None = None,
     ) -> NewEntry:
         """The ledger entry for a product record, after every check `register` makes.
 
         ``pending`` are items in the same not-yet-appended batch.
         """
-        (admitted,) = self.admit_products([(envelope, template)], pending)
+        item = (envelope, template) if hologram is None else (envelope, template, hologram)
+        (admitted,) = self.admit_products([item], pending)
         if isinstance(admitted, Exception):
             raise admitted
         return admitted
 
     def admit_products(
-        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[ItemId] = ()
+        self, items: Sequence[Admission], pending: Collection[ItemId] = ()
     ) -> list[NewEntry | RegistryError | ValueError]:
         """`admit_product` for a batch: each item's entry, or the error refusing it.
+        An item is ``(envelope, template)``, or ``(envelope, template, hologram)`` for a
+        record naming a hologram template.
 
         Makes the same checks in the same order, item by item, but verifies the batch's
         signatures on a thread pool, reads each signer's key events once and looks up
         all items in one query. An item in ``pending`` or earlier in ``items`` (and
         admitted) is a `DuplicateItemError`.
         """
-        check_signatures([e for e, _ in items], self._policy.manufacturers)
+        check_signatures([item[0] for item in items], self._policy.manufacturers)
         key_events: dict[str, list[bytes]] = {}
         checked: list[ProductRecord | RegistryError | ValueError] = []
-        for envelope, template in items:
+        for envelope, template, *hologram in items:
             signer = envelope.signer.format()
             if signer not in key_events:
                 key_events[signer] = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]
             try:
-                checked.append(check_product(envelope, template, self._policy, key_events[signer]))
+                held = key_events[signer]
+                hologram_blob = hologram[0] if hologram else None
+                checked.append(check_product(envelope, template, self._policy, held, hologram_blob))
             except (RegistryError, ValueError) as exc:
                 checked.append(exc)
         logged = self._ledger.find_many(
@@ -224,7 +238,7 @@ class EmbeddedRegistry:
         )
         seen = set(pending)
         out: list[NewEntry | RegistryError | ValueError] = []
-        for (envelope, template), record in zip(items, checked, strict=True):
+        for (envelope, *blobs), record in zip(items, checked, strict=True):
             if not isinstance(record, ProductRecord):
                 out.append(record)
                 continue
@@ -240,7 +254,7 @@ class EmbeddedRegistry:
                 out.append(exc)
                 continue
             seen.add(item)
-            out.append(NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=(template,)))
+            out.append(NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=blobs))
         return out
 
     def admit_event(self, envelope: SignedEnvelope) -> NewEntry:
@@ -292,9 +306,11 @@ class EmbeddedRegistry:
         """Append admitted entries as one batch under one checkpoint; their leaf indexes."""
         return self._ledger.append(entries)
 
-    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+    def register(
+        self, envelope: SignedEnvelope, template: bytes, hologram: bytes | None = None
+    ) -> int:
         with self._mutex:
-            return self.append([self.admit_product(envelope, template)])[0]
+            return self.append([self.admit_product(envelope, template, hologram=hologram)])[0]
 
     def lookup(self, item: ItemId) -> VerifiedRecord:
         verified = self._verified_checkpoint()
@@ -360,8 +376,12 @@ class HttpRegistry:
         """The server's base URL."""
         return self._url
 
-    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
+    def register(
+        self, envelope: SignedEnvelope, template: bytes, hologram: bytes | None = None
+    ) -> int:
         body = {"envelope": _b64(envelope.format()), "template": _b64(template)}
+        if hologram is not None:
+            body["hologram"] = _b64(hologram)
         return _leaf_index(self._post("/records", body), self._url)
 
     def lookup(self, item: ItemId) -> VerifiedRecord:
@@ -490,7 +510,25 @@ class HttpRegistry:
             while len(self._tiles) > TILE_CACHE_SIZE:
                 self._tiles.popitem(last=False)
 
-    def _post(self, path: str, body: Mapping[str, str]) -> bytes:
+    def identify(self, codes: Sequence[bytes], k: int) -> tuple[Candidate, ...]:
+        """The up to ``k`` items whose bit codes lie nearest ``codes`` (packed, all of
+        one length), nearest first, by the server's index (``POST /identify``).
+
+        Nothing here is proven: each candidate must still be looked up. Raises
+        `RecordFormatError` if the server refuses the query, `RegistryUnavailable` if
+        it cannot search (501) or its answer is malformed.
+        """
+        body = {"codes": [_b64(c) for c in codes], "k": k}
+        answer = _json_object(self._post("/identify", body), "identify answer", self._url)
+        found = answer.get("candidates")
+        if not isinstance(found, list) or len(found) > k:
+            raise RegistryUnavailable(
+                f"identify answer: want a list of ≤ {k} candidates", url=self._url
+            )
+        n_bits = 8 * len(codes[0]) if codes else 0
+        return tuple(_candidate(c, n_bits, self._url) for c in found)
+
+    def _post(self, path: str, body: Mapping[str, Any]) -> bytes:
         try:
             with self._http.stream("POST", path, json=body) as response:
                 return _read_capped(response, MAX_CHECKPOINT_SIZE, self._url)
@@ -510,6 +548,30 @@ class HttpRegistry:
         self._store.accept(verified, self._consistency)
         self._last_note = (note, verified)
         return verified
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An item the server's ``/identify`` proposed: unproven until looked up."""
+
+    item: ItemId
+    template_sha256: bytes
+    distance: int
+
+
+def _candidate(value: object, n_bits: int, url: str) -> Candidate:
+    """One entry of an ``/identify`` answer, checked for shape (not for truth)."""
+    fields = value if isinstance(value, dict) else {}
+    item, digest, distance = (fields.get(f) for f in ("item", "template_sha256", "distance"))
+    try:
+        if not (isinstance(item, str) and isinstance(digest, str) and _HEX64.fullmatch(digest)):
+            raise ValueError("want an item, a template_sha256 of 64 hex digits and a distance")
+        if type(distance) is not int or not 0 <= distance <= n_bits:
+            raise ValueError(f"distance {distance!r:.40} is not in 0..{n_bits}")
+        return Candidate(ItemId.parse(item), bytes.fromhex(digest), distance)
+    except ValueError as exc:
+        reason = f"identify answer: bad candidate {value!r:.200}: {exc}"
+        raise RegistryUnavailable(reason, url=url) from exc
 
 
 class _Unreachable(RegistryUnavailable):

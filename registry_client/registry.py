@@ -14,7 +14,8 @@ GTIN) for product records, revocations and verification events, and
 Trust (DESIGN.md §Trust): a record is accepted when (1) its manufacturer's key signed
 it, (2) that key is in the trust policy and no key event in the log revokes it, (3) it
 is included in a checkpoint signed by the log and cosigned to the policy's quorum, and
-(4) the template's SHA-256 equals the record's. The live capture matching the template
+(4) the template's SHA-256 equals the record's (and the hologram template's, when the
+record names one: a second blob). The live capture matching the template
 (5) is for ``fingerprint.match``. A log proves presence, not absence: `NotRegisteredError`
 reports that the source found no entry for an item, as that source's word.
 
@@ -89,10 +90,11 @@ class DuplicateItemError(RegistryError):
 
 
 class TemplateMismatchError(VerificationError):
-    """The template blob does not hash to the SHA-256 its product record names."""
+    """The template blob (``what``: ``template`` or ``hologram template``) does not hash
+    to the SHA-256 its product record names."""
 
-    def __init__(self, *, expected: bytes, calculated: bytes) -> None:
-        super().__init__(f"template hashes to {calculated.hex()}, record says {expected.hex()}")
+    def __init__(self, *, expected: bytes, calculated: bytes, what: str = "template") -> None:
+        super().__init__(f"{what} hashes to {calculated.hex()}, record says {expected.hex()}")
         self.expected = expected
         self.calculated = calculated
 
@@ -116,8 +118,10 @@ class SplitViewError(CheckpointError):
 class VerifiedRecord:
     """A product record with everything that vouches for it, all checked.
 
-    ``template`` hashes to ``record.template_sha256``; ``envelope`` (canonical JSON) is
-    leaf ``leaf_index`` of the tree ``checkpoint`` commits to, by ``inclusion_proof``.
+    ``template`` hashes to ``record.template_sha256``, and ``hologram`` (the hologram
+    template, when the record names one) to ``record.hologram_sha256``; ``envelope``
+    (canonical JSON) is leaf ``leaf_index`` of the tree ``checkpoint`` commits to, by
+    ``inclusion_proof``.
     ``revocations`` are the manufacturer's withdrawals of this item, signature checked.
     ``events`` are the verification events logged for the item: proven to be in the
     log, but claims unless signed by a device the trust policy lists; ``attested`` are
@@ -134,6 +138,7 @@ class VerifiedRecord:
     events: tuple[VerificationEvent, ...] = ()
     revocations: tuple[Revocation, ...] = ()
     attested: tuple[VerificationEvent, ...] = ()
+    hologram: bytes | None = None
 
     @property
     def withdrawn(self) -> bool:
@@ -148,8 +153,11 @@ class Registry(Protocol):
     (a bundle) never makes one at all.
     """
 
-    def register(self, envelope: SignedEnvelope, template: bytes) -> int:
-        """Log a manufacturer-signed `ProductRecord` and store its template; its leaf index.
+    def register(
+        self, envelope: SignedEnvelope, template: bytes, hologram: bytes | None = None
+    ) -> int:
+        """Log a manufacturer-signed `ProductRecord` and store its template (and its
+        hologram template, which the record must name); its leaf index.
 
         Raises `SignatureError` (key not trusted), `RevokedKeyError`,
         `DuplicateItemError`, `RecordFormatError`, or `RegistryUnavailable`.
@@ -195,20 +203,33 @@ def entry_keys(record: Record) -> tuple[tuple[str, str], ...]:
 
 
 def check_product(
-    envelope: SignedEnvelope, template: bytes, policy: TrustPolicy, key_events: Sequence[bytes]
+    envelope: SignedEnvelope,
+    template: bytes,
+    policy: TrustPolicy,
+    key_events: Sequence[bytes],
+    hologram: bytes | None = None,
 ) -> ProductRecord:
-    """The product record in ``envelope`` if a registry may accept it with ``template``.
+    """The product record in ``envelope`` if a registry may accept it with ``template``
+    (and ``hologram``, which is required exactly when the record has a ``hologram_sha256``).
 
     Checks the signature by a manufacturer key in ``policy``, that none of
     ``key_events`` (envelope bytes indexed under the key) validly revokes that key, and
-    the template's size and SHA-256. Raises `SignatureError`, `RevokedKeyError`,
-    `TemplateMismatchError` or `RecordFormatError`.
+    the template's size and SHA-256 (and the hologram's SHA-256). Raises
+    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError` or `RecordFormatError`.
     """
     record = envelope.open(policy.manufacturers)
     if not isinstance(record, ProductRecord):
         raise RecordFormatError(f"got a {record.TYPE} record, want {ProductRecord.TYPE}")
     check_not_revoked(record.manufacturer, policy, key_events)
     _check_template(record, template)
+    if (record.hologram_sha256 is None) != (hologram is None):
+        raise RecordFormatError(
+            "the record names a hologram template but none was given"
+            if hologram is None
+            else "a hologram template was given but the record names none"
+        )
+    if hologram is not None:
+        _check_hologram(record, hologram)
     return record
 
 
@@ -243,8 +264,8 @@ def verify_lookup(
     The first product record for the item (in log order) counts: a later one is a
     duplicate the log should have refused. Each entry used is proven included in
     ``checkpoint`` (RFC 9162 §2.1.3.2). Raises `NotRegisteredError`, `ProofError`,
-    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError`, `RecordFormatError`,
-    or `RegistryUnavailable` when the template blob is missing.
+    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError` (template or hologram
+    template), `RecordFormatError`, or `RegistryUnavailable` when a blob is missing.
     """
     size = checkpoint.checkpoint.size
     found = log.find(ITEM, item.format())
@@ -263,13 +284,12 @@ def verify_lookup(
         if 0 <= i < size
     ]
     check_not_revoked(record.manufacturer, policy, key_events)
-    try:
-        template = log.blob(record.template_sha256)
-    except LookupError as exc:  # a source that lost the blob cannot vouch for the item
-        raise RegistryUnavailable(
-            f"template {record.template_sha256.hex()} of leaf {index} is not available: {exc}"
-        ) from exc
+    template = _blob(log, record.template_sha256, f"template of leaf {index}")
     _check_template(record, template)
+    hologram = None
+    if record.hologram_sha256 is not None:
+        hologram = _blob(log, record.hologram_sha256, f"hologram template of leaf {index}")
+        _check_hologram(record, hologram)
     revocations = [
         r
         for _, d, _, peek in peeked
@@ -295,7 +315,16 @@ def verify_lookup(
         events=tuple(r for *_, r in peeked if isinstance(r, VerificationEvent)),
         revocations=tuple(revocations),
         attested=tuple(attested),
+        hologram=hologram,
     )
+
+
+def _blob(log: ProvenLog, sha256: bytes, what: str) -> bytes:
+    """The blob ``sha256`` of ``log``; a source that lost it cannot vouch for the item."""
+    try:
+        return log.blob(sha256)
+    except LookupError as exc:
+        raise RegistryUnavailable(f"{what} ({sha256.hex()}) is not available: {exc}") from exc
 
 
 def _proven(
@@ -345,6 +374,15 @@ def _check_template(record: ProductRecord, template: bytes) -> None:
     calculated = hashlib.sha256(template).digest()
     if calculated != record.template_sha256 or len(template) != record.template_size:
         raise TemplateMismatchError(expected=record.template_sha256, calculated=calculated)
+
+
+def _check_hologram(record: ProductRecord, hologram: bytes) -> None:
+    assert record.hologram_sha256 is not None
+    calculated = hashlib.sha256(hologram).digest()
+    if calculated != record.hologram_sha256:
+        raise TemplateMismatchError(
+            expected=record.hologram_sha256, calculated=calculated, what="hologram template"
+        )
 
 
 class CheckpointStore:
