@@ -1,11 +1,12 @@
-"""``hallmark identify IMAGE --registry DIR|BUNDLE``: find an item by its surface alone.
+"""``hallmark identify IMAGE --registry DIR|BUNDLE|URL``: find an item by its surface alone.
 
 Prints the candidates the index proposed, each re-ranked by the full matcher against
 its verified record, and the verdict. Exit status 0 identified, 4 retake, 5 not found;
 2 bad input, 6 a failed security check (as ``hallmark verify``).
 
 The index is kept in ``--index FILE`` (default: one file per registry in the state
-folder), brought up to date when the registry changed.
+folder), brought up to date when the registry changed; a registry server searches its
+own (``POST /identify``) and every candidate it proposes is still verified here.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def register_commands(subparsers: Any) -> None:
         "identify", help="find which registered item an image shows, without its serial"
     )
     cmd.add_argument("image", type=Path)
-    cmd.add_argument("--registry", required=True, help="ledger folder or offline bundle")
-    cmd.add_argument("--policy", type=Path, help="trust policy file (needed for a bundle)")
+    cmd.add_argument("--registry", required=True, help="ledger folder, offline bundle or URL")
+    cmd.add_argument("--policy", type=Path, help="trust policy file (for a bundle or URL)")
     cmd.add_argument("--index", type=Path, help="index file (default: in the state folder)")
     cmd.add_argument("-k", type=int, default=5, help="candidates to re-rank (default 5)")
     cmd.set_defaults(command=_identify)
@@ -37,7 +38,7 @@ def register_commands(subparsers: Any) -> None:
 
 @guarded
 def _identify(args: argparse.Namespace) -> int:
-    from app.flows.identify import cached_index, identify
+    from app.flows.identify import identify, index_of
     from registry_client.client import open_registry, read_policy
 
     if args.k < 1:
@@ -45,7 +46,7 @@ def _identify(args: argparse.Namespace) -> int:
     policy = read_policy(args.policy) if args.policy else None
     registry = open_registry(args.registry, policy, keys.state_dir())
     try:
-        index = cached_index(registry, args.index or _default_index(args.registry))
+        index = index_of(registry, args.index or _default_index(args.registry))
         result = identify(args.image, registry=registry, index=index, k=args.k)
     finally:
         registry.close()
@@ -65,7 +66,12 @@ def _report(result: Identification) -> str:
         head = "NOT FOUND: no registered item has a code near this surface's"
     else:
         head = f"{result.outcome.value.upper()}: {best.ranked.candidate.label}"
-    lines = [head, f"  {result.index_size} items indexed; window {window}"]
+    searched = (
+        "searched by the registry server"
+        if result.index_size is None
+        else f"{result.index_size} items indexed"
+    )
+    lines = [head, f"  {searched}; window {window}"]
     for rank, found in enumerate(result.candidates, 1):
         c, m = found.ranked.candidate, found.ranked.match
         lines.append(

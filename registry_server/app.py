@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from registry_server import routes
 from registry_server.batching import Sequencer
+from registry_server.identify import ServerIndex
 from registry_server.middleware import AccessLog, RateLimit
 from registry_server.ratelimit import TokenBuckets
 from registry_server.store import Store
@@ -60,6 +61,7 @@ def create_app(
             Route("/revocations", routes.revocations, methods=["POST"]),
             Route("/key-events", routes.key_event, methods=["POST"]),
             Route("/witness/add-checkpoint", routes.add_checkpoint, methods=["POST"]),
+            Route("/identify", routes.identify, methods=["POST"]),
             Route("/healthz", routes.healthz),
         ],
         middleware=[
@@ -75,5 +77,6 @@ def create_app(
     app.state.registry = registry
     app.state.sequencer = sequencer
     app.state.witness = witness
+    app.state.index = ServerIndex(registry)
     app.state.max_body = limits.max_body
     return app

@@ -16,6 +16,9 @@
 ``POST /key-events``      the same for a manufacturer's KeyEvent (register, rotate,
                           revoke); all three: 201, or 400/403/404 with the reason
 ``POST /witness/add-checkpoint``  tlog-witness cosigning (when a witness key is set)
+``POST /identify``        ``{"codes": [b64], "k": N}`` → ``{"candidates": [...]}``, the
+                          items with the nearest bit codes (`identify`); 400 with the
+                          reason, 501 if the store cannot be walked
 ``GET /healthz``          ``{"status": "ok", "size": N}``
 ========================  =====================================================
 
@@ -35,6 +38,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from registry_client.catalog import NotWalkableError
 from registry_client.client import MAX_LOOKUP_LEAVES
 from registry_client.errors import (
     RecordFormatError,
@@ -55,6 +59,7 @@ from registry_client.records import (
 )
 from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
+from registry_server.identify import IdentifyRequestError, ServerIndex, answer, parse_query
 from registry_server.store import ReadOnlyLogError, Store
 from registry_server.witness import SizeConflict, Witness
 
@@ -229,6 +234,21 @@ async def add_checkpoint(request: Request) -> Response:
     except RegistryError as exc:  # a failed consistency proof: tlog-witness says 422
         return _error(422, str(exc))
     return PlainTextResponse(line)
+
+
+async def identify(request: Request) -> Response:
+    try:
+        codes, k = parse_query(await _body(request))
+    except BodyTooLarge as exc:
+        return _error(413, str(exc))
+    except IdentifyRequestError as exc:
+        return _error(400, str(exc))
+    index: ServerIndex = request.app.state.index
+    try:
+        found = await asyncio.to_thread(index.search, codes, k)
+    except NotWalkableError as exc:
+        return _error(501, f"this registry's store cannot be searched by surface: {exc}")
+    return JSONResponse(answer(found))
 
 
 async def healthz(request: Request) -> Response:

@@ -6,10 +6,13 @@
 2. Its bit code is searched in an index of every registered item's code
    (`fingerprint.identify.Index`), built from the registry (`registry_client.catalog`)
    and kept in a file that names what it was built from; a ledger that grew since is
-   brought up to date from the index's size on.
+   brought up to date from the index's size on. A registry server cannot be walked from
+   here: its own index is asked instead (`ServerIndex`, ``POST /identify``), sent the
+   codes only.
 3. Each candidate is looked up through the registry (every signature, proof and the
    template hash checked, `Registry.lookup`) and matched with the full matcher; the
-   best verdict decides. The index only proposes: it is never evidence.
+   best verdict decides. The index, local or the server's, only proposes: it is never
+   evidence.
 """
 
 from __future__ import annotations
@@ -18,13 +21,25 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 import fingerprint
 from fingerprint import Template
 from fingerprint.bitcode import bitcode
-from fingerprint.identify import Candidate, Index, IndexFormatError, Ranked, query_for, rerank
+from fingerprint.identify import (
+    Candidate,
+    Index,
+    IndexFormatError,
+    Method,
+    Ranked,
+    query_for,
+    rerank,
+)
 from fingerprint.image import ImageInput
 from fingerprint.template import SCHEME as TEMPLATE_SCHEME
-from registry_client.catalog import enrolled, resume_at, source_of
+from registry_client.catalog import NotWalkableError, enrolled, resume_at, source_of
+from registry_client.client import HttpRegistry
 from registry_client.item import ItemId
 from registry_client.registry import Registry, VerifiedRecord
 
@@ -53,24 +68,48 @@ class Identified:
     proven: VerifiedRecord
 
 
+@dataclass(frozen=True, slots=True)
+class ServerIndex:
+    """A registry server's index, searched over HTTP; its answers are only proposals."""
+
+    registry: HttpRegistry
+    n_bits: int = N_BITS
+
+    def search(
+        self, codes: NDArray[np.uint8], k: int, radius: int, method: Method
+    ) -> tuple[Candidate, ...]:
+        """The server's nearest items; it picks the radius and method by the number of
+        codes as `query_for` does, so ``radius`` and ``method`` are not sent."""
+        found = self.registry.identify(
+            [row.tobytes() for row in codes.reshape(-1, codes.shape[-1])], k
+        )
+        return tuple(
+            Candidate(label=c.item.format(), template_sha256=c.template_sha256, distance=c.distance)
+            for c in found
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identification:
     """The outcome, the best candidates (best first) and what the search saw.
 
-    ``located_by_code`` tells whether the probe's window came from a printed code.
+    ``located_by_code`` tells whether the probe's window came from a printed code;
+    ``index_size`` is None when the registry server searched its own index.
     """
 
     outcome: Outcome
     candidates: tuple[Identified, ...]
     located_by_code: bool
-    index_size: int
+    index_size: int | None
 
     @property
     def best(self) -> Identified | None:
         return self.candidates[0] if self.candidates else None
 
 
-def identify(image: ImageInput, *, registry: Registry, index: Index, k: int = 5) -> Identification:
+def identify(
+    image: ImageInput, *, registry: Registry, index: Index | ServerIndex, k: int = 5
+) -> Identification:
     """Identify ``image`` among the items of ``index``, verifying candidates in ``registry``."""
     probe = fingerprint.extract(image)
     query = query_for(probe, index.n_bits)
@@ -93,7 +132,7 @@ def identify(image: ImageInput, *, registry: Registry, index: Index, k: int = 5)
         outcome=_outcome(candidates),
         candidates=candidates,
         located_by_code=probe.located_by_code,
-        index_size=len(index),
+        index_size=len(index) if isinstance(index, Index) else None,
     )
 
 
@@ -113,6 +152,16 @@ def build_index(registry: Registry, previous: Index | None = None) -> Index:
     return index
 
 
+def index_of(registry: Registry, path: Path) -> Index | ServerIndex:
+    """`cached_index` of ``registry``, or the server's index if it is a registry server."""
+    try:
+        return cached_index(registry, path)
+    except NotWalkableError:
+        if isinstance(registry, HttpRegistry):
+            return ServerIndex(registry)
+        raise
+
+
 def cached_index(registry: Registry, path: Path) -> Index:
     """The index of ``registry`` kept in the file ``path``: loaded, brought up to date
     (and saved) if the registry changed, built if the file is absent or unreadable."""
@@ -130,7 +179,7 @@ def cached_index(registry: Registry, path: Path) -> Index:
 
 def _proven(registry: Registry, candidate: Candidate) -> VerifiedRecord:
     """The candidate's record, verified by the registry; its template must be the one
-    indexed (else the index is stale or forged: `IndexFormatError`)."""
+    indexed (else the index, local or the server's, is stale or forged: `IndexFormatError`)."""
     proven = registry.lookup(ItemId.parse(candidate.label))
     if proven.record.template_sha256 != candidate.template_sha256:
         raise IndexFormatError(
