@@ -124,6 +124,7 @@ class ServerIndex:
                 continue  # the registry never decodes templates: one bad one is skipped
             code = bitcode(template.features.residual, N_BITS).bits
             self._index.add(code, item.item.format(), item.template_sha256)
+            self._indexed = item.leaf_index + 1  # a walk that fails resumes after it
         self._indexed = size
 
 

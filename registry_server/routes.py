@@ -248,6 +248,8 @@ async def identify(request: Request) -> Response:
         found = await asyncio.to_thread(index.search, codes, k)
     except NotWalkableError as exc:
         return _error(501, f"this registry's store cannot be searched by surface: {exc}")
+    except RegistryError as exc:  # an entry or template of the log could not be read
+        return _error(500, f"the index of this registry could not be brought up to date: {exc}")
     return JSONResponse(answer(found))
 
 

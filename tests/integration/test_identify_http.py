@@ -17,14 +17,15 @@ import pytest
 from live_server import start
 from starlette.testclient import TestClient
 
+import fingerprint
 from app.cli import main
 from app.flows.identify import ServerIndex, identify
 from fingerprint.gs1 import parse
-from fingerprint.identify import IndexFormatError
+from fingerprint.identify import IndexFormatError, query_for
 from fingerprint.synth import Item, Material, Tier, capture, make_item
 from registry_client.client import EmbeddedRegistry, HttpRegistry, read_policy
 from registry_client.errors import RecordFormatError, RegistryUnavailable
-from registry_server.app import create_app
+from registry_server.app import Limits, create_app
 from registry_server.identify import MAX_CODES, MAX_K
 
 ITEMS = 3
@@ -75,6 +76,14 @@ def test_identify_through_the_server(home: Path, capsys: pytest.CaptureFixture[s
         assert _main("identify", images["probe-late"], *remote) == 0
         assert capsys.readouterr().out.startswith(f"IDENTIFIED: {_item_id(items[ITEMS - 1])}")
 
+        # A probe without a code sends its hypotheses: scanned, the nearest of them counts.
+        (code,) = query_for(fingerprint.extract(images["probe-1"])).codes
+        alone = {"codes": [_b64(code.tobytes())], "k": 1}
+        (nearest,) = httpx.post(server.url + "/identify", json=alone).json()["candidates"]
+        hypotheses = {"codes": [_b64(bytes(32)), _b64(code.tobytes())], "k": 2}
+        found = httpx.post(server.url + "/identify", json=hypotheses).json()["candidates"]
+        assert found[0] == nearest and nearest["item"] == _item_id(items[1])
+
         _bad_queries(server.url)
 
         # The server is not trusted: a template it names that the log does not is refused.
@@ -87,8 +96,12 @@ def test_identify_through_the_server(home: Path, capsys: pytest.CaptureFixture[s
         server.stop()
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def _bad_queries(url: str) -> None:
-    code = base64.b64encode(bytes(32)).decode()
+    code = _b64(bytes(32))
     cases: list[tuple[Any, str]] = [
         ({"codes": [code], "k": 0}, "k must be an integer in 1..20"),
         ({"codes": [code], "k": MAX_K + 1}, "k must be"),
@@ -159,6 +172,20 @@ def test_refusals_reach_the_client(tmp_path: Path) -> None:
     )
     with pytest.raises(RecordFormatError, match="is 2 bytes, want 32"):
         registry.identify([b"\0\0"], k=1)
+
+
+def test_size_capped_and_rate_limited(tmp_path: Path) -> None:
+    _policy(tmp_path)
+    server = start(tmp_path / "ledger", Limits(max_body=1000, write_rate=0.001, write_burst=2))
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            too_big = {"codes": [_b64(bytes(32))] * 30, "k": 1}
+            assert client.post("/identify", json=too_big).status_code == 413
+            assert client.post("/identify", json={"codes": [], "k": 1}).status_code == 400
+            limited = client.post("/identify", json={"codes": [], "k": 1})
+            assert limited.status_code == 429 and "retry-after" in limited.headers
+    finally:
+        server.stop()
 
 
 def test_unwalkable_store_answers_501(tmp_path: Path) -> None:
