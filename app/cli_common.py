@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.flows import keys
 from app.flows.verify import Verification, verify
+from fingerprint.hologram import HologramTemplate
 from registry_client.client import open_registry, read_policy
 from registry_client.errors import RegistryError, VerificationError
 from registry_client.registry import Registry
@@ -68,17 +69,36 @@ def verify_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serial", help="default: the serial in the decoded code")
     parser.add_argument("--gtin", help="GTIN-14; default: the decoded code's")
     parser.add_argument("--device-key", type=Path, help="sign and log the verdict (.skey)")
+    hologram_option(parser, "also match this tilt burst against the enrolled hologram")
     registry_options(parser)
     parser.set_defaults(command=verify_command)
+
+
+def hologram_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add ``--hologram BURST`` (a video, a folder of 10–60 images or a ``.hmh`` template)."""
+    parser.add_argument("--hologram", type=Path, metavar="BURST", help=help_text)
+
+
+def hologram_of(args: argparse.Namespace) -> HologramTemplate | None:
+    """The template of ``--hologram``, analysed now; ``None`` without the option."""
+    from app.flows.hologram import load_template
+
+    return None if args.hologram is None else load_template(args.hologram)
 
 
 @guarded
 def verify_command(args: argparse.Namespace) -> int:
     """``hallmark verify`` (either scheme): check ``args.image``, print the verification."""
     device = keys.load_signer(args.device_key) if args.device_key else None
+    hologram = hologram_of(args)
     with registry_from(args) as registry:
         result = verify(
-            args.image, registry=registry, serial=args.serial, gtin=args.gtin, device=device
+            args.image,
+            registry=registry,
+            serial=args.serial,
+            gtin=args.gtin,
+            device=device,
+            hologram=hologram,
         )
     print_verification(result)
     return result.outcome.exit_code
@@ -101,6 +121,12 @@ def print_verification(result: Verification) -> None:
     if result.match is not None:
         issues = ", ".join(i.reason.value for i in result.match.issues)
         print(f"  score {result.match.score:+.2f}" + (f" (retake: {issues})" if issues else ""))
+    if (holo := result.hologram) is not None:
+        reasons = ", ".join(map(str, holo.reasons))
+        print(
+            f"  hologram {holo.decision.value} score {holo.score:+.2f}"
+            + (f" ({reasons})" if reasons else "")
+        )
     if result.proven is not None:
         record, cp = result.proven.record, result.proven.checkpoint.checkpoint
         print(f"  registered by {record.manufacturer.format()} at {record.time.isoformat()}")

@@ -19,6 +19,8 @@ from typing import Any
 
 from app.cli_common import (
     guarded,
+    hologram_of,
+    hologram_option,
     registry_from,
     registry_options,
     verify_parser,
@@ -95,6 +97,7 @@ def register_commands(subparsers: Any) -> None:
     )
     enrol_cmd.add_argument("--key", type=Path, required=True, help="manufacturer .skey file")
     enrol_cmd.add_argument("--gtin", help="GTIN-14, needed when the image has no code")
+    hologram_option(enrol_cmd, "also enrol the item's hologram from this tilt burst")
     registry_options(enrol_cmd)
     enrol_cmd.set_defaults(command=_enrol)
 
@@ -189,14 +192,22 @@ def _registry_serve(args: argparse.Namespace) -> int:
 @guarded
 def _enrol(args: argparse.Namespace) -> int:
     signer = keys.load_signer(args.key)
+    hologram = hologram_of(args)
     with registry_from(args) as registry:
         done = enrol(
-            args.image, serial=args.serial, signer=signer, registry=registry, gtin=args.gtin
+            args.image,
+            serial=args.serial,
+            signer=signer,
+            registry=registry,
+            gtin=args.gtin,
+            hologram=hologram,
         )
     proven = done.proven
     cp = proven.checkpoint.checkpoint
     print(f"enrolled {proven.record.item} at leaf {proven.leaf_index}")
     print(f"template sha256 {done.template_sha256.hex()}")
+    if (hologram_sha256 := proven.record.hologram_sha256) is not None:
+        print(f"hologram template sha256 {hologram_sha256.hex()}")
     print(f"checkpoint {cp.origin} size {cp.size} root {cp.root_hash.hex()}")
     return 0
 

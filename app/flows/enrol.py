@@ -4,6 +4,10 @@ The capture must pass every quality check (a retake is refused, never enrolled);
 the item's GS1 code was decoded, its serial must be the one given. The record is signed
 with the manufacturer's key, registered, then looked up again so the caller gets the
 leaf and checkpoint the registry can prove, not merely the ones it claimed.
+
+With a hologram tilt burst's template (`fingerprint.hologram`), the record also names
+its SHA-256 (``hologram_sha256``) and the template is registered as a second blob; a
+burst needing a retake, not live, or showing another code is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Protocol
 import fingerprint
 from fingerprint import FingerprintError
 from fingerprint.gs1 import Gs1Error, parse
+from fingerprint.hologram import HologramTemplate, retake_reasons, template_liveness
 from fingerprint.image import ImageInput
 from fingerprint.quality import assess
 from fingerprint.region import RegionSpec
@@ -51,6 +56,8 @@ class Prepared:
     envelope: SignedEnvelope
     blob: bytes
     item: ItemId
+    hologram: bytes | None = None
+    """The hologram template's bytes, when the record names one."""
 
 
 def prepare_record(
@@ -64,14 +71,18 @@ def prepare_record(
     gtin: str | None = None,
     region: RegionSpec = RegionSpec(),
     now: datetime | None = None,
+    hologram: HologramTemplate | None = None,
 ) -> Prepared:
     """Check the decoded code against ``serial`` and ``gtin``, then build the record of
-    ``blob`` (a template, or a commitment: its SHA-256 goes on the ledger) and sign it.
+    ``blob`` (a template, or a commitment: its SHA-256 goes on the ledger) and of
+    ``hologram`` when given, and sign it.
 
     Raises `EnrolRefused` for labels that disagree with the code, or that are missing
-    without one.
+    without one, and for a hologram burst that cannot be enrolled (`check_hologram`).
     """
     gtin, serial = _check_code(code_text, serial=serial, gtin=gtin)
+    if hologram is not None:
+        check_hologram(hologram, code_text)
     record = ProductRecord(
         gtin=gtin,
         serial=serial,
@@ -82,11 +93,29 @@ def prepare_record(
         template_sha256=hashlib.sha256(blob).digest(),
         template_size=len(blob),
         region=Region(x=region.x, y=region.y, width=region.width, height=region.height),
-        hologram_sha256=None,
+        hologram_sha256=None if hologram is None else bytes.fromhex(hologram.digest()),
         manufacturer=signer.key_id,
         time=(now or datetime.now(UTC)).replace(microsecond=0),
     )
-    return Prepared(envelope=signer.sign(record), blob=blob, item=record.item)
+    return Prepared(
+        envelope=signer.sign(record),
+        blob=blob,
+        item=record.item,
+        hologram=None if hologram is None else hologram.to_bytes(),
+    )
+
+
+def check_hologram(hologram: HologramTemplate, code_text: str) -> None:
+    """Raise `EnrolRefused` unless ``hologram`` is fit to enrol for the item whose code
+    reads ``code_text``: a burst needing no retake, live, of the same code."""
+    if retake := retake_reasons(hologram):
+        raise EnrolRefused(f"hologram burst needs a retake: {', '.join(map(str, retake))}")
+    if failed := template_liveness(hologram).reasons:
+        raise EnrolRefused(f"hologram burst is not live: {', '.join(map(str, failed))}")
+    if code_text and hologram.code_text and hologram.code_text != code_text:
+        raise EnrolRefused(
+            f"the hologram burst shows code {hologram.code_text!r}, the image {code_text!r}"
+        )
 
 
 def prepare(
@@ -97,6 +126,7 @@ def prepare(
     gtin: str | None = None,
     region: RegionSpec = RegionSpec(),
     now: datetime | None = None,
+    hologram: HologramTemplate | None = None,
 ) -> Prepared:
     """Fingerprint ``image`` and sign its record (`prepare_record`), not yet registered.
 
@@ -118,6 +148,7 @@ def prepare(
         gtin=gtin,
         region=region,
         now=now,
+        hologram=hologram,
     )
 
 
@@ -130,21 +161,31 @@ def enrol(
     gtin: str | None = None,
     region: RegionSpec = RegionSpec(),
     now: datetime | None = None,
+    hologram: HologramTemplate | None = None,
 ) -> Enrolment:
-    """Fingerprint ``image`` and register it as item ``serial`` signed by ``signer``.
+    """Fingerprint ``image`` and register it as item ``serial`` signed by ``signer``,
+    with its ``hologram`` template when given.
 
     ``serial`` and ``gtin`` default to the decoded GS1 code's and must agree with it
     when given; without a code both are required.
     Raises `EnrolRefused` for a capture needing a retake or labels that disagree, and
     the registry's errors (`SignatureError` for an untrusted key, `DuplicateItemError`).
     """
-    prepared = prepare(image, signer=signer, serial=serial, gtin=gtin, region=region, now=now)
+    prepared = prepare(
+        image,
+        signer=signer,
+        serial=serial,
+        gtin=gtin,
+        region=region,
+        now=now,
+        hologram=hologram,
+    )
     return register(prepared, registry)
 
 
 def register(prepared: Prepared, registry: Registry) -> Enrolment:
     """Register ``prepared`` and look it up again: the leaf and checkpoint as proven."""
-    registry.register(prepared.envelope, prepared.blob)
+    registry.register(prepared.envelope, prepared.blob, prepared.hologram)
     return Enrolment(proven=registry.lookup(prepared.item))
 
 

@@ -5,7 +5,10 @@ given; without a code both must be given. The registry's record is
 verified end to end (`registry_client.registry.verify_lookup`), its template decoded,
 and the live capture matched against it; for a record of the ``commitment`` scheme the
 capture is judged against the fuzzy commitment instead (`app.flows.commitment`).
-Outcomes are values (`Outcome`); only bad input and failed security checks raise.
+With a hologram tilt burst's template, the item's enrolled hologram template (checked
+against the record's ``hologram_sha256`` by the lookup) is matched too, and the outcome
+combines both (`combine`). Outcomes are values (`Outcome`); only bad input and failed
+security checks raise.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from app.flows.commitment import SCHEME as COMMITMENT_SCHEME
 from app.flows.commitment import Judgement, judge
 from fingerprint import Match, Template
 from fingerprint.gs1 import Gs1Error, parse
+from fingerprint.hologram import HologramTemplate, HologramVerdict, match_hologram
 from fingerprint.image import ImageInput
 from fingerprint.params import MatchParams
 from registry_client.item import GTIN_LENGTH, ItemId, gtin_check_digit
@@ -33,6 +37,10 @@ _GTIN_LENGTHS = (8, 12, 13, GTIN_LENGTH)
 
 class TypedItemError(ValueError):
     """What a person typed for the item is not a GTIN and serial; the message says why."""
+
+
+class NoHologramError(ValueError):
+    """A hologram burst was given for an item enrolled without a hologram."""
 
 
 class Outcome(enum.StrEnum):
@@ -69,6 +77,8 @@ class Verification:
     """The capture's fingerprint, once one was extracted."""
     params: MatchParams = MatchParams()
     """The thresholds (and fusion) the verdict was decided with."""
+    hologram: HologramVerdict | None = None
+    """The live hologram burst against the enrolled one, when a burst was given."""
 
 
 def verify(
@@ -80,8 +90,12 @@ def verify(
     place: str | None = None,
     gtin: str | None = None,
     params: MatchParams = MatchParams(),
+    hologram: HologramTemplate | None = None,
 ) -> Verification:
     """Verify ``image`` against the registry; log a signed event if ``device`` is given.
+
+    With ``hologram`` (a live tilt burst's template) the item's enrolled hologram is
+    matched too and the outcome is `combine`'s; `NoHologramError` if it has none.
 
     ``serial`` and ``gtin`` replace the decoded code's; without a code both are needed
     (``ValueError`` otherwise). ``params`` holds the verdict thresholds (the fitted ones
@@ -115,6 +129,14 @@ def verify(
         result = fingerprint.match(Template.from_bytes(proven.template), probe, params)
         decision = result.decision
     outcome, reason = Outcome(decision.value), None
+    holo = None
+    if hologram is not None:
+        if proven.hologram is None:
+            raise NoHologramError(
+                f"item {item} was enrolled without a hologram; verify it without the burst"
+            )
+        holo = match_hologram(HologramTemplate.from_bytes(proven.hologram), hologram)
+        outcome = combine(outcome, Outcome(holo.decision.value))
     if proven.withdrawn:
         outcome, reason = Outcome.COUNTERFEIT, "the manufacturer has withdrawn this item"
     elif code is not None and code.gtin != proven.record.gtin:
@@ -129,6 +151,7 @@ def verify(
         reason=reason,
         probe=probe,
         params=params,
+        hologram=holo,
     )
     if device is None:
         return verification
@@ -137,6 +160,15 @@ def verify(
     return dataclasses.replace(
         verification, event=envelope, event_leaf=leaf, event_queued=leaf is None
     )
+
+
+def combine(surface: Outcome, hologram: Outcome) -> Outcome:
+    """Genuine only if both are; counterfeit if either is; otherwise a retake."""
+    if Outcome.COUNTERFEIT in (surface, hologram):
+        return Outcome.COUNTERFEIT
+    if surface is hologram is Outcome.GENUINE:
+        return Outcome.GENUINE
+    return Outcome.RETAKE
 
 
 def typed_item(serial_text: str, gtin_text: str = "") -> tuple[str | None, str | None]:
