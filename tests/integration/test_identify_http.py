@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,20 @@ import httpx
 import numpy as np
 import pytest
 from live_server import start
+from registry_samples import product
 from starlette.testclient import TestClient
 
 import fingerprint
 from app.cli import main
 from app.flows.identify import ServerIndex, identify
+from app.flows.keys import load_signer
 from fingerprint.gs1 import parse
 from fingerprint.identify import IndexFormatError, query_for
 from fingerprint.synth import Item, Material, Tier, capture, make_item
+from fingerprint.template import SCHEME
 from registry_client.client import EmbeddedRegistry, HttpRegistry, read_policy
 from registry_client.errors import RecordFormatError, RegistryUnavailable
+from registry_client.records import ProductRecord, Signer, parse_record
 from registry_server.app import Limits, create_app
 from registry_server.identify import MAX_CODES, MAX_K
 
@@ -61,6 +66,7 @@ def test_identify_through_the_server(home: Path, capsys: pytest.CaptureFixture[s
     assert _main("registry", "init", ledger, "--trust", keys / "acme.example.vkey") == 0
     for i in range(ITEMS - 1):
         assert _main("enrol", images[f"enrol-{i}"], "--key", skey, "--registry", ledger) == 0
+    _register_undecodable(ledger, load_signer(skey), home / "state")
     server = start(ledger)
     try:
         remote = ("--registry", server.url, "--policy", ledger / "policy")
@@ -94,6 +100,18 @@ def test_identify_through_the_server(home: Path, capsys: pytest.CaptureFixture[s
         lying.close()
     finally:
         server.stop()
+
+
+def _register_undecodable(ledger: Path, maker: Signer, state: Path) -> None:
+    """An item of the template scheme whose template does not decode: the server skips
+    it (registries never decode templates), the other items stay searchable."""
+    envelope, data = product(maker, "BAD-1")
+    record = parse_record(envelope.payload)
+    assert isinstance(record, ProductRecord)
+    record = replace(record, scheme=SCHEME)
+    registry = EmbeddedRegistry.open(ledger, state)
+    registry.register(maker.sign(record), data)
+    registry.close()
 
 
 def _b64(data: bytes) -> str:
