@@ -1,5 +1,8 @@
 """Hologram use cases: enrol a burst into a template file, match one, evaluate a dataset.
 
+`analyse_enrolled` matches a burst against the hologram enrolled on a registry for the
+item typed or read from the burst.
+
 Evaluation pairs every genuine burst with its item's enrolment (genuine) and with every
 other item's enrolment (another item of the same product: the zero-effort impostor),
 and each attack burst with the item it imitates. EER and FRR come from the identity
@@ -20,9 +23,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.flows.batch import parallel_map
+from app.flows.verify import enrolled_hologram, typed_item
 from fingerprint import Decision, FingerprintError
 from fingerprint.calibrate import Fusion, fit_fusion
 from fingerprint.evaluate import OperatingPoint, equal_error_rate, frr_at_far
+from fingerprint.gs1 import parse
 from fingerprint.hologram import (
     HologramReason,
     HologramTemplate,
@@ -35,6 +40,8 @@ from fingerprint.hologram import (
 from fingerprint.hologram.params import HologramParams
 from fingerprint.hologram.verify import template_coverage
 from fingerprint.synth.hologram_dataset import BurstRow, HologramRole, read_burst_manifest
+from registry_client.item import ItemId
+from registry_client.registry import Registry
 
 _UNJUDGED = {
     str(r)
@@ -238,6 +245,8 @@ class BurstResult:
     template: HologramTemplate
     coverage: TiltCoverage
     verdict: HologramVerdict | None
+    item: ItemId | None = None
+    """The registered item whose hologram ``reference`` was, if it came from a registry."""
 
 
 def analyse_burst(
@@ -249,4 +258,34 @@ def analyse_burst(
         template=template,
         coverage=template_coverage(template, params),
         verdict=None if reference is None else match_hologram(reference, template, params),
+    )
+
+
+def analyse_enrolled(
+    source: Path,
+    registry: Registry,
+    serial_text: str = "",
+    gtin_text: str = "",
+    params: HologramParams = HologramParams(),
+) -> BurstResult:
+    """Analyse the burst at ``source`` and match it against the hologram enrolled for the
+    item typed (`app.flows.verify.typed_item`) or, where left blank, read from the burst.
+
+    Raises `TypedItemError`, ``ValueError`` when no item is known, the registry's errors
+    (`NotRegisteredError`, a `VerificationError`), and `NoHologramError`.
+    """
+    template = load_template(source, params)
+    gtin, serial = typed_item(serial_text, gtin_text)
+    if (gtin is None or serial is None) and template.code_text:
+        code = parse(template.code_text)
+        gtin, serial = gtin or code.gtin, serial or code.serial
+    if gtin is None or serial is None:
+        raise ValueError("no code was read from the burst; type the item's serial and GTIN")
+    item = ItemId(gtin=gtin, serial=serial)
+    reference = enrolled_hologram(registry.lookup(item))
+    return BurstResult(
+        template=template,
+        coverage=template_coverage(template, params),
+        verdict=match_hologram(reference, template, params),
+        item=item,
     )

@@ -131,11 +131,7 @@ def verify(
     outcome, reason = Outcome(decision.value), None
     holo = None
     if hologram is not None:
-        if proven.hologram is None:
-            raise NoHologramError(
-                f"item {item} was enrolled without a hologram; verify it without the burst"
-            )
-        holo = match_hologram(HologramTemplate.from_bytes(proven.hologram), hologram)
+        holo = match_hologram(enrolled_hologram(proven), hologram)
         outcome = combine(outcome, Outcome(holo.decision.value))
     if proven.withdrawn:
         outcome, reason = Outcome.COUNTERFEIT, "the manufacturer has withdrawn this item"
@@ -160,6 +156,17 @@ def verify(
     return dataclasses.replace(
         verification, event=envelope, event_leaf=leaf, event_queued=leaf is None
     )
+
+
+def enrolled_hologram(proven: VerifiedRecord) -> HologramTemplate:
+    """The hologram template enrolled with ``proven`` (its hash checked by the lookup);
+    `NoHologramError` if the item was enrolled without one."""
+    if proven.hologram is None:
+        raise NoHologramError(
+            f"item {proven.record.item} was enrolled without a hologram; "
+            "verify it without the burst"
+        )
+    return HologramTemplate.from_bytes(proven.hologram)
 
 
 def combine(surface: Outcome, hologram: Outcome) -> Outcome:

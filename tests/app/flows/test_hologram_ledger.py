@@ -11,6 +11,7 @@ import pytest
 from numpy.typing import NDArray
 
 from app.flows.enrol import EnrolRefused, enrol, prepare
+from app.flows.hologram import analyse_enrolled
 from app.flows.verify import NoHologramError, Outcome, combine, verify
 from fingerprint.hologram import HologramReason, HologramTemplate, extract_hologram
 from fingerprint.synth import Material, Tier, capture
@@ -24,7 +25,7 @@ from registry_client.item import ItemId
 from registry_client.ledger import Ledger
 from registry_client.note import SignerKey
 from registry_client.records import Signer, generate_key
-from registry_client.registry import TemplateMismatchError, verify_lookup
+from registry_client.registry import NotRegisteredError, TemplateMismatchError, verify_lookup
 
 SIZE = (480, 360)
 FRAMES = 12
@@ -98,6 +99,20 @@ def test_a_burst_for_an_item_enrolled_without_hologram_is_refused(
     enrol(sample.enrol_image, signer=maker, registry=registry)
     with pytest.raises(NoHologramError, match="enrolled without a hologram"):
         verify(sample.live_image, registry=registry, hologram=sample.genuine)
+
+
+def test_a_burst_is_matched_against_the_item_its_code_names(
+    sample: Sample, ledger: tuple[EmbeddedRegistry, Signer], tmp_path: Path
+) -> None:
+    registry, maker = ledger
+    done = enrol(sample.enrol_image, signer=maker, registry=registry, hologram=sample.enrol)
+    live = tmp_path / "live.hmh"
+    live.write_bytes(sample.genuine.to_bytes())
+    result = analyse_enrolled(live, registry)
+    assert result.item == done.proven.record.item
+    assert result.verdict is not None and result.verdict.decision.value == "genuine"
+    with pytest.raises(NotRegisteredError):
+        analyse_enrolled(live, registry, "SN-OTHER")
 
 
 def test_a_printed_copy_is_not_enrolled(
