@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from fingerprint import _identify_kernels as kernels
 from fingerprint.bitcode import WORD_BITS, bitcode, probe_codes
-from fingerprint.errors import FingerprintError
+from fingerprint.errors import FingerprintError, TemplateFormatError
 from fingerprint.match import Decision, Match, match
 from fingerprint.template import Template
 
@@ -313,6 +313,16 @@ class Query:
     codes: NDArray[np.uint8] = field(repr=False)
     radius: int
     method: Method
+
+
+def enrolled_code(template: bytes, n_bits: int = 256) -> NDArray[np.uint8] | None:
+    """The packed code of a registered template's bytes, or None if they do not decode
+    (registries store templates without decoding them: one bad one must not stop a search)."""
+    try:
+        decoded = Template.from_bytes(template)
+    except TemplateFormatError:
+        return None
+    return bitcode(decoded.features.residual, n_bits).bits
 
 
 def query_for(probe: Template, n_bits: int = 256) -> Query:

@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from fingerprint.bitcode import bitcode
-from fingerprint.errors import TemplateFormatError
 from fingerprint.identify import (
     NO_CODE_ANGLES,
     NO_CODE_RADIUS_FRACTION,
@@ -33,8 +31,9 @@ from fingerprint.identify import (
     Candidate,
     Index,
     Method,
+    enrolled_code,
 )
-from fingerprint.template import SCHEME, Template
+from fingerprint.template import SCHEME
 from registry_client.catalog import NotWalkableError, enrolled
 from registry_client.client import EmbeddedRegistry
 from registry_client.errors import RecordFormatError
@@ -118,12 +117,9 @@ class ServerIndex:
         for item in enrolled(store, self._indexed, scheme=SCHEME):
             if item.leaf_index >= size:
                 break
-            try:
-                template = Template.from_bytes(item.template)
-            except TemplateFormatError:
-                continue  # the registry never decodes templates: one bad one is skipped
-            code = bitcode(template.features.residual, N_BITS).bits
-            self._index.add(code, item.item.format(), item.template_sha256)
+            code = enrolled_code(item.template, N_BITS)
+            if code is not None:
+                self._index.add(code, item.item.format(), item.template_sha256)
             self._indexed = item.leaf_index + 1  # a walk that fails resumes after it
         self._indexed = size
 

@@ -26,13 +26,13 @@ from numpy.typing import NDArray
 
 import fingerprint
 from fingerprint import Template
-from fingerprint.bitcode import bitcode
 from fingerprint.identify import (
     Candidate,
     Index,
     IndexFormatError,
     Method,
     Ranked,
+    enrolled_code,
     query_for,
     rerank,
 )
@@ -145,9 +145,9 @@ def build_index(registry: Registry, previous: Index | None = None) -> Index:
     start = resume_at(registry, previous.source) if previous is not None else 0
     index = previous if previous is not None and start else Index(N_BITS)
     for item in enrolled(registry, start, scheme=TEMPLATE_SCHEME):
-        template = Template.from_bytes(item.template)
-        code = bitcode(template.features.residual, index.n_bits)
-        index.add(code.bits, item.item.format(), item.template_sha256)
+        code = enrolled_code(item.template, index.n_bits)
+        if code is not None:
+            index.add(code, item.item.format(), item.template_sha256)
     index.source = source_of(registry)
     return index
 

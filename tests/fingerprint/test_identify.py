@@ -24,6 +24,7 @@ from fingerprint.identify import (
     Index,
     IndexFormatError,
     Method,
+    enrolled_code,
     query_for,
     rerank,
 )
@@ -166,6 +167,16 @@ def test_bad_arguments_are_refused() -> None:
         index.add(np.zeros(32, np.uint8), "", _digest(0))
     with pytest.raises(ValueError, match="multiple of 64"):
         Index(100)
+
+
+def test_enrolled_code_is_the_templates_code_or_none_for_bad_bytes(
+    enrolled: fingerprint.Template,
+) -> None:
+    code = enrolled_code(enrolled.to_bytes())
+    assert code is not None
+    assert np.array_equal(code, bitcode(enrolled.features.residual).bits)
+    assert enrolled_code(b"not a template") is None
+    assert enrolled_code(enrolled.to_bytes()[:-1]) is None
 
 
 def test_a_capture_finds_its_item_and_the_matcher_ranks_it_first(
