@@ -1,18 +1,24 @@
 """Hologram: analyse a tilt burst (video or folder), show the tilt coverage as a ring,
-the directions still missing, and the verdict against an enrolled hologram."""
+the directions still missing, and the verdict against the hologram enrolled on the
+ledger for the item typed, or read from the burst's code."""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.flows.hologram import BurstResult, analyse_burst
+from app.flows.hologram import BurstResult, analyse_burst, analyse_enrolled
 from app.tasks import Task
+from app.ui.widgets.item_fields import ItemFields
 from fingerprint.hologram import HologramTemplate, TiltCoverage
+
+if TYPE_CHECKING:
+    from app.jobs import Workspace
 
 
 class ProgressRing(QWidget):
@@ -48,15 +54,19 @@ class ProgressRing(QWidget):
 
 
 class HologramPage(QWidget):
-    """Pick a burst; it is analysed off the UI thread (`app.flows.hologram.analyse_burst`)."""
+    """Pick a burst; it is analysed off the UI thread and, once a workspace is set, matched
+    against the item's enrolled hologram (`app.flows.hologram.analyse_enrolled`)."""
 
     analysed = Signal(object)
     """A `BurstResult`, once shown."""
+    status = Signal(str)
 
     def __init__(self, pool: QThreadPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
         self._reference: HologramTemplate | None = None
+        self._workspace: Workspace | None = None
+        self.item = ItemFields()
         self.ring = ProgressRing()
         self.missing = QLabel("Tilt the item round, towards every side.")
         self.verdict = QLabel("")
@@ -67,18 +77,37 @@ class HologramPage(QWidget):
         row.addWidget(self.ring)
         row.addWidget(self.missing, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.item)
         layout.addLayout(row)
         layout.addWidget(self.verdict)
         layout.addWidget(pick)
 
     def set_reference(self, template: HologramTemplate | None) -> None:
-        """The enrolled hologram bursts are matched against (None: analyse only)."""
+        """A hologram to match bursts against instead of the ledger's (None: the ledger's)."""
         self._reference = template
 
+    def set_workspace(self, workspace: Workspace) -> None:
+        """Match against the holograms enrolled on ``workspace``'s ledger from now on."""
+        self._workspace = workspace
+
     def analyse(self, source: Path) -> None:
-        """Analyse the burst at ``source`` in the pool; the result is shown when it comes."""
+        """Analyse the burst at ``source`` in the pool; the result is shown when it comes.
+
+        It is matched against the reference set, else against the ledger's hologram of
+        the item typed or read from the burst, else only analysed (no ledger open yet).
+        """
         self.verdict.setText(f"Analysing {source.name}…")
-        task = Task(partial(analyse_burst, source, self._reference))
+        if self._reference is None and self._workspace is not None:
+            job = partial(
+                analyse_enrolled,
+                source,
+                self._workspace.registry,
+                self.item.serial.text(),
+                self.item.gtin.text(),
+            )
+        else:
+            job = partial(analyse_burst, source, self._reference)
+        task = Task(job)
         task.signals.done.connect(self._show)
         task.signals.failed.connect(self._show_error)
         self._pool.start(task)
@@ -102,7 +131,9 @@ class HologramPage(QWidget):
         else:
             reasons = ", ".join(r.replace("_", " ") for r in result.verdict.reasons)
             self.verdict.setText(
-                f"{result.verdict.decision.value.upper()}" + (f": {reasons}" if reasons else "")
+                f"{result.verdict.decision.value.upper()}"
+                + (f": {reasons}" if reasons else "")
+                + (f" (hologram enrolled for {result.item})" if result.item else "")
             )
         self.analysed.emit(result)
 

@@ -1,9 +1,9 @@
-"""The main window: composes the five mode pages, the menus and the status line.
+"""The main window: composes the six mode pages, the menus and the status line.
 
 `run` is the desktop app's entry point (``hallmark gui``). The window opens the local
 ledger in the thread pool, making it and the keys on first run, offers demo items,
 and warms the fingerprint engine's Numba kernels in the background (`app.selftest`),
-saying so in the status line. Ctrl+1 … Ctrl+5 switch modes; Ctrl+E exports a
+saying so in the status line. Ctrl+1 … Ctrl+6 switch modes; Ctrl+E exports a
 certificate of the last verification; size, position and page are remembered.
 """
 
@@ -33,6 +33,7 @@ from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.tasks import Task
 from app.ui.certificate_export import CertificateExport
 from app.ui.enrol_page import EnrolPage
+from app.ui.hologram_page import HologramPage
 from app.ui.inspect_page import InspectPage
 from app.ui.ledger_page import LedgerPage
 from app.ui.refcounts import pin_singletons
@@ -48,7 +49,7 @@ SCREENSHOT_TIMEOUT_S = 60.0
 
 
 class MainWindow(QMainWindow):
-    """Tabs for the five modes, menus, a first-run banner and the status line."""
+    """Tabs for the six modes, menus, a first-run banner and the status line."""
 
     def __init__(
         self, places: Places, pool: QThreadPool, settings: Settings, parent: QWidget | None = None
@@ -65,17 +66,19 @@ class MainWindow(QMainWindow):
         self.inspect_page = InspectPage(pool)
         self.ledger_page = LedgerPage(pool)
         self.settings_page = SettingsPage(pool, settings)
+        self.hologram_page = HologramPage(pool)
         self.pages = (
             self.verify_page,
             self.enrol_page,
             self.inspect_page,
             self.ledger_page,
             self.settings_page,
+            self.hologram_page,
         )
         self.certificate = CertificateExport(pool, self)
         self.warm_up_label = QLabel()
         self.tabs = QTabWidget()
-        names = ("Verify", "Enrol", "Inspect offline", "Ledger", "Settings")
+        names = ("Verify", "Enrol", "Inspect offline", "Ledger", "Settings", "Hologram")
         for number, (page, name) in enumerate(zip(self.pages, names, strict=True), start=1):
             self.tabs.addTab(page, f"&{number} {name}")
         self.banner = QWidget()
@@ -163,7 +166,7 @@ class MainWindow(QMainWindow):
         if self._workspace is not None:
             self._retired.append(self._workspace)  # tasks may still use it: closed on exit
         self._workspace = workspace
-        for user in (*self.pages[:3], self.settings_page, self.certificate):
+        for user in (*self.pages[:3], self.settings_page, self.hologram_page, self.certificate):
             user.set_workspace(workspace)
         self._apply_thresholds()
         self.statusBar().showMessage(
