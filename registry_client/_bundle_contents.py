@@ -140,8 +140,8 @@ def check_contents(
 ) -> Indexes:
     """Check that the entries are one selected product record per item, with their
     revocations and key events, each product validly signed by an unrevoked policy key
-    and matched by its template (`registry.check_product`); returns their indexes and
-    the templates, each looked up by its SHA-256 with ``template``."""
+    and matched by its template and hologram template, if any (`registry.check_product`);
+    returns their indexes and those blobs, each looked up by its SHA-256 with ``template``."""
     by_item: defaultdict[ItemId, list[int]] = defaultdict(list)
     by_key: defaultdict[str, list[int]] = defaultdict(list)
     for i in sorted(peeked):
@@ -185,8 +185,17 @@ def check_contents(
                 f"template of item {item} is missing",
                 field=f"{BLOB_PREFIX}{record.template_sha256.hex()}",
             )
+        hologram = None
+        if record.hologram_sha256 is not None:
+            hologram = template(record.hologram_sha256)
+            if hologram is None:
+                raise BundleFormatError(
+                    f"hologram template of item {item} is missing",
+                    field=f"{BLOB_PREFIX}{record.hologram_sha256.hex()}",
+                )
+            templates[record.hologram_sha256] = hologram
         key = record.manufacturer.format()
-        check_product(envelope, blob, policy, revoking.get(key, ()))
+        check_product(envelope, blob, policy, revoking.get(key, ()), hologram)
         templates[record.template_sha256] = blob
         used_keys.add(key)
     if extra_keys := sorted(set(by_key) - used_keys):

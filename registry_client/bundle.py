@@ -15,7 +15,7 @@ File layout (all integers big-endian)::
         policy                              the exporter's trust policy (c2sp.org/tlog-policy)
         tile/<L>/<N>[.p/<W>]                hash tiles as published for the checkpoint's size
         entry/<index>                       ledger entries (`SignedEnvelope` JSON)
-        blob/<sha256 hex>                   templates
+        blob/<sha256 hex>                   templates (and hologram templates)
     manifest                                last: a signed note (c2sp.org/signed-note) whose
                                             text is the manifest's canonical JSON and a newline
 
@@ -193,7 +193,11 @@ def export_bundle(
             )
         peeked = _selected_entries(ledger, selection)
         stored = ledger.blobs(
-            e.record.template_sha256 for e in peeked.values() if isinstance(e.record, ProductRecord)
+            sha
+            for e in peeked.values()
+            if isinstance(e.record, ProductRecord)
+            for sha in (e.record.template_sha256, e.record.hologram_sha256)
+            if sha is not None
         )
         indexes = check_contents(peeked, stored.get, policy, selection)
         tiles = {t: ledger.read(t.path) for t in tiles_for_entries(peeked, checkpoint.size)}

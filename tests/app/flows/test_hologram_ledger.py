@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ from fingerprint.synth.hologram import HologramItem, make_hologram_item
 from fingerprint.synth.hologram_attacks import printed_copy
 from fingerprint.synth.hologram_capture import burst
 from fingerprint.synth.items import build_item
+from registry_client.bundle import Selection, SelectionKind, export_bundle, open_bundle
+from registry_client.bundle_offline import BundleRegistry, Outbox
 from registry_client.client import EmbeddedRegistry, create_ledger
 from registry_client.errors import RecordFormatError
 from registry_client.item import ItemId
@@ -187,3 +190,28 @@ def test_a_tampered_hologram_blob_fails_the_lookup(
 )
 def test_combined_outcome(surface: Outcome, hologram: Outcome, combined: Outcome) -> None:
     assert combine(surface, hologram) is combined
+
+
+def test_a_bundle_carries_the_hologram_and_verifies_it_offline(
+    sample: Sample, tmp_path: Path
+) -> None:
+    maker = generate_key("acme.example")
+    policy = create_ledger(
+        tmp_path / "ledger", SignerKey.generate("test.log"), manufacturers=(maker.verifier,)
+    )
+    registry = EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state", policy)
+    try:
+        done = enrol(sample.enrol_image, signer=maker, registry=registry, hologram=sample.enrol)
+    finally:
+        registry.close()
+    mine = Selection(kind=SelectionKind.MANUFACTURER, values=(maker.key_id.format(),))
+    summary = export_bundle(
+        tmp_path / "ledger", tmp_path / "b.hmb", mine, policy=policy, signer=maker.key,
+        expires=timedelta(days=2),
+    )  # fmt: skip
+    offline = BundleRegistry(open_bundle(summary.path, policy), Outbox(tmp_path / "outbox"))
+    assert offline.lookup(done.proven.record.item).hologram == sample.enrol.to_bytes()
+    genuine = verify(sample.live_image, registry=offline, hologram=sample.genuine)
+    assert genuine.outcome is Outcome.GENUINE
+    printed = verify(sample.live_image, registry=offline, hologram=sample.printed)
+    assert printed.outcome is Outcome.COUNTERFEIT
