@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from registry_client.client import Admission
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
@@ -27,7 +28,16 @@ from registry_server.store import Store
 class _Job:
     envelope: SignedEnvelope
     template: bytes | None  # None: a verification event
+    hologram: bytes | None = None  # a product record's hologram template, if it names one
     future: Future[int] = field(default_factory=Future)
+
+    @property
+    def admission(self) -> Admission:
+        """What `Store.admit_products` takes for this product record."""
+        assert self.template is not None
+        if self.hologram is None:
+            return (self.envelope, self.template)
+        return (self.envelope, self.template, self.hologram)
 
 
 class Sequencer:
@@ -49,9 +59,12 @@ class Sequencer:
         self._jobs.put(None)
         self._thread.join()
 
-    def submit(self, envelope: SignedEnvelope, template: bytes | None) -> Future[int]:
-        """Queue a product record (with its template) or an event (``template=None``)."""
-        job = _Job(envelope=envelope, template=template)
+    def submit(
+        self, envelope: SignedEnvelope, template: bytes | None, hologram: bytes | None = None
+    ) -> Future[int]:
+        """Queue a product record (with its template and, if it names one, its hologram
+        template) or an event (``template=None``)."""
+        job = _Job(envelope=envelope, template=template, hologram=hologram)
         self._jobs.put(job)
         return job.future
 
@@ -76,9 +89,7 @@ class Sequencer:
         products = [job for job in batch if job.template is not None]
         outcomes: dict[int, NewEntry | RegistryError | ValueError] = {}
         try:
-            admitted_products = self._registry.admit_products(
-                [(job.envelope, job.template) for job in products if job.template is not None]
-            )
+            admitted_products = self._registry.admit_products([job.admission for job in products])
         except Exception as exc:  # the index or a tile failed: every request hears of it
             for job in batch:
                 job.future.set_exception(exc)

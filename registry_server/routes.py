@@ -169,7 +169,7 @@ async def _append(
     if not isinstance(record, kind):
         return _error(400, f"got a {record.TYPE} record, this route takes {kind.TYPE}")
     sequencer: Sequencer = request.app.state.sequencer
-    future = sequencer.submit(envelope, fields.get("template") if with_template else None)
+    future = sequencer.submit(envelope, fields.get("template"), fields.get("hologram"))
     try:
         leaf = await asyncio.wrap_future(future)
     except DuplicateItemError as exc:
@@ -200,12 +200,18 @@ async def _body(request: Request) -> bytes:
 
 
 def _json_fields(body: bytes, with_template: bool) -> dict[str, bytes]:
-    """The base64 fields of an append body, decoded; `RecordFormatError` with the reason."""
+    """The base64 fields of an append body, decoded; `RecordFormatError` with the reason.
+
+    A product record comes with its template, and with its hologram template when the
+    record names one (`registry.check_product` checks that pairing).
+    """
     names = ("envelope", "template") if with_template else ("envelope",)
     try:
         value = json.loads(body)
     except ValueError as exc:
         raise RecordFormatError(f"body is not JSON: {exc}") from exc
+    if with_template and isinstance(value, dict) and "hologram" in value:
+        names = (*names, "hologram")
     if not isinstance(value, dict) or sorted(value) != sorted(names):
         raise RecordFormatError(f"body must be a JSON object with exactly {list(names)}")
     out: dict[str, bytes] = {}

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from registry_client.checkpoint import Checkpoint
+from registry_client.client import Admission
 from registry_client.errors import RegistryError
 from registry_client.item import ItemId
 from registry_client.ledger import NewEntry
@@ -65,7 +66,7 @@ class Store(Protocol):
         ...
 
     def admit_products(
-        self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Sequence[ItemId] = ()
+        self, items: Sequence[Admission], pending: Sequence[ItemId] = ()
     ) -> list[NewEntry | RegistryError | ValueError]:
         """Each product record's entry, or the error refusing it (see `EmbeddedRegistry`)."""
         ...

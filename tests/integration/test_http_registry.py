@@ -45,6 +45,17 @@ def test_register_lookup_and_proof(live: Live, tmp_path: Path) -> None:
     registry.close()
 
 
+def test_a_hologram_template_is_posted_stored_and_proven(live: Live, tmp_path: Path) -> None:
+    registry = HttpRegistry(live.url, live.policy, tmp_path)
+    hologram = b"HMHG hologram template bytes" * 8
+    envelope, template = product(live.maker, "INT-HOLO", hologram=hologram)
+    with pytest.raises(RecordFormatError, match="names a hologram template but none"):
+        registry.register(envelope, template)
+    registry.register(envelope, template, hologram)
+    assert registry.lookup(item("INT-HOLO")).hologram == hologram
+    registry.close()
+
+
 def test_duplicate_and_unknown_key_are_refused(live: Live, tmp_path: Path) -> None:
     registry = HttpRegistry(live.url, live.policy, tmp_path)
     registry.register(*product(live.maker, "INT-DUP"))

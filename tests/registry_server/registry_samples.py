@@ -46,9 +46,15 @@ def item(serial: str, gtin: str = GTIN) -> ItemId:
 
 
 def product(
-    signer: Signer, serial: str, data: bytes | None = None, *, gtin: str = GTIN
+    signer: Signer,
+    serial: str,
+    data: bytes | None = None,
+    *,
+    gtin: str = GTIN,
+    hologram: bytes | None = None,
 ) -> tuple[SignedEnvelope, bytes]:
-    """A product record for ``serial`` of ``gtin`` signed by ``signer``, and its template."""
+    """A product record for ``serial`` of ``gtin`` signed by ``signer``, and its template;
+    the record names ``hologram``'s SHA-256 when one is given."""
     data = template(gtin + serial) if data is None else data
     record = ProductRecord(
         gtin=gtin,
@@ -60,7 +66,7 @@ def product(
         template_sha256=hashlib.sha256(data).digest(),
         template_size=len(data),
         region=Region(x=26.0, y=0.0, width=22.0, height=22.0),
-        hologram_sha256=None,
+        hologram_sha256=None if hologram is None else hashlib.sha256(hologram).digest(),
         manufacturer=signer.key_id,
         time=TIME,
     )
