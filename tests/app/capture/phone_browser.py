@@ -13,10 +13,12 @@ Run as a script to refresh the screenshots in ``docs/screenshots/``::
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,6 +60,7 @@ class Browser:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes too, stopped together on exit
         )
         target = self._call("Target.createTarget", url="about:blank")["targetId"]
         attached = self._call("Target.attachToTarget", targetId=target, flatten=True)
@@ -73,8 +76,12 @@ class Browser:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        # Chromium's helper processes can still write to the profile after the browser
+        # exits: stop the whole process group before removing it.
         self._process.terminate()
         self._process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         assert self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.close()
         self._process.stdout.close()
