@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -31,10 +30,10 @@ from app.jobs import EnrolStep, Workspace, demo_items, enrol_each, image_files
 from app.tasks import Task
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
-    CLOSE_WAIT,
     IMAGE_FILTER,
     STEADY_FRAMES,
     Analysed,
+    CapturePage,
     CapturePanel,
     SourceKind,
 )
@@ -65,7 +64,7 @@ def _line_batch(
             yield EnrolStep(name=name, error=str(result))
 
 
-class EnrolPage(QWidget):
+class EnrolPage(CapturePage):
     """The line camera and its stats, batch import, and the log of rejects."""
 
     status = Signal(str)
@@ -195,14 +194,6 @@ class EnrolPage(QWidget):
     def stop_line(self) -> None:
         """Stop taking items; those taken still get enrolled, then `line_finished`."""
         self.line_button.setChecked(False)
-
-    def shutdown(self, timeout: float) -> None:
-        """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
-        self.capture.shutdown(timeout)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown(CLOSE_WAIT)
-        super().closeEvent(event)
 
     @Slot()
     def cancel(self) -> None:

@@ -7,7 +7,6 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -30,10 +29,10 @@ from app.tasks import LatestOnly, Task
 from app.ui import present
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
-    CLOSE_WAIT,
     IMAGE_FILTER,
     STEADY_FRAMES,
     Analysed,
+    CapturePage,
     CapturePanel,
 )
 from app.ui.widgets.item_fields import ItemFields
@@ -41,7 +40,7 @@ from app.ui.widgets.result import VerificationView
 from fingerprint.params import MatchParams
 
 
-class InspectPage(QWidget):
+class InspectPage(CapturePage):
     """A bundle's coverage, age and expiry; offline verification; the event outbox."""
 
     status = Signal(str)
@@ -155,14 +154,6 @@ class InspectPage(QWidget):
     def verify_capture(self, path: Path) -> None:
         """Show and verify the image at ``path`` against the open bundle, offline."""
         self.capture.open_image(path)
-
-    def shutdown(self, timeout: float) -> None:
-        """Stop the camera source and wait up to ``timeout`` s for its thread (closing)."""
-        self.capture.shutdown(timeout)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown(CLOSE_WAIT)
-        super().closeEvent(event)
 
     @Slot()
     def sync(self) -> None:

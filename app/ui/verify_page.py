@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,9 +27,9 @@ from app.settings import Thresholds
 from app.tasks import LatestOnly, Task
 from app.ui.widgets.capture_panel import (
     ANALYSIS_RATE,
-    CLOSE_WAIT,
     STEADY_FRAMES,
     Analysed,
+    CapturePage,
     CapturePanel,
 )
 from app.ui.widgets.item_fields import ItemFields
@@ -42,7 +42,7 @@ INDEX_FILE = "ledger-index.hmix"
 """The identification index of the open ledger, in the state folder (`cached_index`)."""
 
 
-class VerifyPage(QWidget):
+class VerifyPage(CapturePage):
     """A capture panel, the item (typed when its code is unreadable) and place, and the
     result of the last check.
 
@@ -142,14 +142,6 @@ class VerifyPage(QWidget):
     def open_image(self, path: Path) -> None:
         """Show the image at ``path`` and verify it as soon as it is read."""
         self.capture.open_image(path)
-
-    def shutdown(self, timeout: float) -> None:
-        """Stop the source and wait up to ``timeout`` s for its thread (closing the app)."""
-        self.capture.shutdown(timeout)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.shutdown(CLOSE_WAIT)
-        super().closeEvent(event)
 
     @Slot()
     def verify_current(self) -> None:

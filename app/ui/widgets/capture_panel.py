@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -322,3 +322,17 @@ def _kind_of(source: FrameSource) -> SourceKind:
 
 def _analyse(frame: Frame) -> Analysed:
     return Analysed(frame=frame, analysis=analyse(frame.image))
+
+
+class CapturePage(QWidget):
+    """A mode page around a `CapturePanel` (``self.capture``): closing it stops the source."""
+
+    capture: CapturePanel
+
+    def shutdown(self, timeout: float) -> None:
+        """Stop the source and wait up to ``timeout`` s for its thread (closing the app)."""
+        self.capture.shutdown(timeout)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown(CLOSE_WAIT)
+        super().closeEvent(event)
