@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--captures", type=int, default=5, help="genuine captures per item")
     synth.add_argument("--tier", choices=("easy", "medium", "hard"), default="medium")
     synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument(
+        "--print-copies",
+        type=int,
+        default=1,
+        help="print copies per item, each a new copy (many measure a small acceptance cheaply)",
+    )
     synth.set_defaults(command=_synth)
 
     evaluate = sub.add_parser("eval", help="measure accuracy on a dataset (manifest.csv)")
@@ -151,14 +157,15 @@ def _selftest(args: argparse.Namespace) -> int:
 def _synth(args: argparse.Namespace) -> int:
     from fingerprint.synth import Tier, write_dataset
 
-    if args.items < 2 or args.captures < 1:
-        raise UsageError("need --items ≥ 2 and --captures ≥ 1")
+    if args.items < 2 or args.captures < 1 or args.print_copies < 1:
+        raise UsageError("need --items ≥ 2, --captures ≥ 1 and --print-copies ≥ 1")
     manifest = write_dataset(
         args.out,
         items_per_material=args.items,
         captures_per_item=args.captures,
         tier=Tier(args.tier),
         seed=args.seed,
+        print_copies_per_item=args.print_copies,
     )
     print(f"wrote {manifest}")
     return 0

@@ -7,6 +7,7 @@ Layout under ``out_dir``::
     paper/paper-0000/genuine-00.jpg …      captures of the same item at the chosen tier
     paper/paper-0000/copied_serial.jpg     one capture of each attack against the item
     paper/paper-0000/print_copy.jpg
+    paper/paper-0000/print_copy-01.jpg …   further print copies, if asked for (each a new copy)
     paper/paper-0000/twin.jpg
 
 ``manifest.csv`` has the header ``path,item_id,material,role,target_item,tier``; ``path``
@@ -17,6 +18,7 @@ and ``target_item`` the genuine item the capture claims to be.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -161,6 +163,7 @@ def _item_dataset(
     index: int,
     *,
     captures_per_item: int,
+    print_copies_per_item: int,
     tier: Tier,
     seed: int,
 ) -> list[ManifestRow]:
@@ -168,9 +171,12 @@ def _item_dataset(
 
     Each item draws from its own ``SeedSequence(seed, spawn_key=(material's ordinal,
     index))``, so it does not depend on which other items or materials are generated.
+    Print copies beyond the first draw from a fourth child of that sequence, so asking
+    for more of them leaves every other file byte for byte as it was.
     """
     root = np.random.SeedSequence(seed, spawn_key=(list(Material).index(material), index))
     item_seed, attack_seed, capture_seed = root.spawn(3)
+    (extra_seed,) = root.spawn(1)
     item = make_item(np.random.default_rng(item_seed), material, index)
     folder = PurePosixPath(str(material), item.item_id)
     (out_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -179,6 +185,13 @@ def _item_dataset(
     for (role, attack), child in zip(_ATTACKS, attack_seed.spawn(len(_ATTACKS)), strict=True):
         shots.append((str(role), attack(item, np.random.default_rng(child)), role, tier))
     capture_seeds = capture_seed.spawn(len(shots))
+    for k, child in enumerate(extra_seed.spawn(print_copies_per_item - 1), start=1):
+        copy_seed, shot_seed = child.spawn(2)
+        copy = print_copy(item, np.random.default_rng(copy_seed))
+        name = f"{Role.PRINT_COPY}-{k:02d}"
+        copy = dataclasses.replace(copy, item_id=f"{item.item_id}~{name}")
+        shots.append((name, copy, Role.PRINT_COPY, tier))
+        capture_seeds.append(shot_seed)
     rows = []
     for (name, subject, role, shot_tier), child in zip(shots, capture_seeds, strict=True):
         path = folder / f"{name}.jpg"
@@ -203,6 +216,7 @@ def write_dataset(
     captures_per_item: int,
     tier: Tier,
     seed: int,
+    print_copies_per_item: int = 1,
     materials: Sequence[Material] = tuple(Material),
     workers: int = 2,
 ) -> Path:
@@ -219,6 +233,11 @@ def write_dataset(
         and one capture of each attack (at ``tier``).
     tier : Tier
         Difficulty of every capture except enrolment.
+    print_copies_per_item : int
+        Print copies per item, each a new photograph, printer and capture; the first is
+        ``print_copy.jpg``, the others ``print_copy-01.jpg`` …. Many copies over few
+        items measure a small print-copy acceptance without the cost of the other-item
+        pairs, which grows with the square of the item count.
     seed : int
         The whole dataset is a deterministic function of the seed and the counts.
     materials : sequence of Material
@@ -231,10 +250,11 @@ def write_dataset(
     Path
         ``out_dir / "manifest.csv"``.
     """
-    if items_per_material < 1 or captures_per_item < 0 or workers < 1:
+    if items_per_material < 1 or captures_per_item < 0 or print_copies_per_item < 1 or workers < 1:
         raise ValueError(
-            "want items_per_material ≥ 1, captures_per_item ≥ 0, workers ≥ 1, got "
-            f"{items_per_material}, {captures_per_item}, {workers}"
+            "want items_per_material ≥ 1, captures_per_item ≥ 0, print_copies_per_item ≥ 1, "
+            f"workers ≥ 1, got {items_per_material}, {captures_per_item}, "
+            f"{print_copies_per_item}, {workers}"
         )
     if not materials or len(set(materials)) != len(materials):
         raise ValueError(f"want a non-empty list of distinct materials, got {list(materials)}")
@@ -243,7 +263,13 @@ def write_dataset(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         per_item = pool.map(
             lambda job: _item_dataset(
-                out_dir, job[0], job[1], captures_per_item=captures_per_item, tier=tier, seed=seed
+                out_dir,
+                job[0],
+                job[1],
+                captures_per_item=captures_per_item,
+                print_copies_per_item=print_copies_per_item,
+                tier=tier,
+                seed=seed,
             ),
             jobs,
         )

@@ -343,15 +343,12 @@ def test_copied_serial_is_an_unrelated_surface(
 # --- dataset and manifest --------------------------------------------------------------
 
 
+#: One MEDIUM item of one material: the smallest dataset (captures and materials to add).
+_one_item = functools.partial(write_dataset, items_per_material=1, tier=Tier.MEDIUM, seed=5)
+
+
 def test_write_dataset(tmp_path: Path) -> None:
-    write = functools.partial(
-        write_dataset,
-        items_per_material=1,
-        captures_per_item=2,
-        tier=Tier.MEDIUM,
-        seed=5,
-        materials=[Material.LEATHER],
-    )
+    write = functools.partial(_one_item, captures_per_item=2, materials=[Material.LEATHER])
     manifest = write(tmp_path / "a")
     rows = read_manifest(manifest)
     assert manifest.read_text().splitlines()[0] == ",".join(MANIFEST_HEADER)
@@ -367,18 +364,40 @@ def test_write_dataset(tmp_path: Path) -> None:
         assert (manifest.parent / row.path).read_bytes() == (again.parent / row.path).read_bytes()
 
 
-def test_write_dataset_refuses_bad_arguments(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="items_per_material"):
-        write_dataset(tmp_path, items_per_material=0, captures_per_item=1, tier=Tier.EASY, seed=0)
-    with pytest.raises(ValueError, match="distinct materials"):
-        write_dataset(
-            tmp_path,
-            items_per_material=1,
-            captures_per_item=1,
-            tier=Tier.EASY,
-            seed=0,
-            materials=[Material.PAPER, Material.PAPER],
-        )
+def test_more_print_copies_add_files_and_change_none(tmp_path: Path) -> None:
+    write = functools.partial(_one_item, captures_per_item=1, materials=[Material.PAPER])
+    one = read_manifest(write(tmp_path / "one"))
+    three = read_manifest(write(tmp_path / "three", print_copies_per_item=3))
+    assert three[: len(one)] == one
+    extra = three[len(one) :]
+    assert [row.role for row in extra] == [Role.PRINT_COPY] * 2
+    assert [row.item_id for row in extra] == [
+        "paper-0000~print_copy-01",
+        "paper-0000~print_copy-02",
+    ]
+    for row in one:
+        assert (tmp_path / "one" / row.path).read_bytes() == (
+            tmp_path / "three" / row.path
+        ).read_bytes()
+    copies = {
+        (tmp_path / "three" / row.path).read_bytes() for row in three if row.role == Role.PRINT_COPY
+    }
+    assert len(copies) == 3
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"items_per_material": 0}, "items_per_material"),
+        ({"print_copies_per_item": 0}, "print_copies_per_item"),
+        ({"materials": [Material.PAPER, Material.PAPER]}, "distinct materials"),
+    ],
+)
+def test_write_dataset_refuses_bad_arguments(
+    tmp_path: Path, bad: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        _one_item(tmp_path, captures_per_item=1, **bad)  # type: ignore[arg-type]
 
 
 _segment = st.from_regex(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,7}", fullmatch=True).filter(
