@@ -1,13 +1,18 @@
 """Every item a registry holds, with its template: what a 1:N index is built from.
 
 `enrolled` walks the product records of an embedded ledger (in log order, from any
-leaf, so an index can be brought up to date) or of an opened offline bundle. The first
-product record of an item counts, as in `registry.verify_lookup`. Records are read,
+leaf, so an index can be brought up to date) or of an opened offline bundle; a
+registry admits one product record per item (`DuplicateItemError`). Records are read,
 not verified: an index built from them only proposes candidates, and each candidate
 is then looked up through the registry (`Registry.lookup`), which checks everything.
 
 An HTTP registry is not walked: a client would fetch every entry bundle and template;
-the server answers ``/identify`` itself (not built yet).
+the server answers ``/identify`` itself, walking its own store (a ledger folder or
+PostgreSQL: both are an `EmbeddedRegistry` over a log with ``entries`` and ``blobs``).
+
+`resume_at` decides whether an index saved earlier may be extended rather than rebuilt:
+only if it names an earlier checkpoint of this very log, proven by a consistency proof
+(RFC 9162 §2.1.4) from its root to the current one.
 """
 
 from __future__ import annotations
@@ -17,11 +22,18 @@ from dataclasses import dataclass
 
 from registry_client.bundle import BundleRegistry
 from registry_client.client import EmbeddedRegistry
-from registry_client.errors import RecordFormatError, RegistryError, RegistryUnavailable
+from registry_client.errors import (
+    ProofError,
+    RecordFormatError,
+    RegistryError,
+    RegistryUnavailable,
+)
 from registry_client.item import ItemId
+from registry_client.ledger import Ledger
+from registry_client.merkle import verify_consistency
 from registry_client.records import ProductRecord, SignedEnvelope, parse_record
 from registry_client.registry import ITEM, Registry
-from registry_client.tiles import TILE_WIDTH
+from registry_client.tiles import TILE_WIDTH, TileHashes, tiles_for_root
 
 
 class NotWalkableError(RegistryError):
@@ -50,52 +62,77 @@ def source_of(registry: Registry) -> str:
     return f"ledger {checkpoint.size} {checkpoint.root_hash.hex()} {checkpoint.origin}"
 
 
+def source_at(registry: EmbeddedRegistry, size: int) -> str:
+    """`source_of` for the ledger's first ``size`` leaves (0 < size ≤ its checkpoint's):
+    the root of that prefix computed from the tiles, so an index can be saved between
+    checkpoints."""
+    ledger = registry.ledger
+    if not 0 < size <= ledger.size:
+        raise ValueError(f"size is {size}, want 0 < size ≤ {ledger.size}")
+    tiles = TileHashes(size, {tile: ledger.read(tile.path) for tile in tiles_for_root(size)})
+    return f"ledger {size} {tiles.root().hex()} {ledger.checkpoint.origin}"
+
+
 def resume_at(registry: Registry, source: str) -> int:
-    """The leaf from which `enrolled` adds what an index built from ``source`` lacks:
-    its size if it is an earlier checkpoint of the same ledger, else 0 (walk it all)."""
+    """The leaf from which `enrolled` adds what an index built from ``source`` lacks.
+
+    Its size if ``source`` names an earlier checkpoint of this ledger: same origin, no
+    larger, and its root proven a prefix of the current tree; else 0 (walk it all: the
+    index is of another log, of a fork, or of a log since restored to an older state).
+    """
     kind, _, rest = source.partition(" ")
-    size, _, rest = rest.partition(" ")
-    _, _, origin = rest.partition(" ")
-    if kind != "ledger" or not size.isdigit() or not isinstance(registry, EmbeddedRegistry):
+    size_text, _, rest = rest.partition(" ")
+    root_hex, _, origin = rest.partition(" ")
+    if kind != "ledger" or not size_text.isdigit() or not isinstance(registry, EmbeddedRegistry):
         return 0
+    size = int(size_text)
     checkpoint = registry.checkpoint()
-    return int(size) if origin == checkpoint.origin and int(size) <= checkpoint.size else 0
+    if origin != checkpoint.origin or not 0 < size <= checkpoint.size:
+        return 0
+    try:
+        root = bytes.fromhex(root_hex)
+        proof = registry.ledger.consistency_proof(size, checkpoint.size)
+        verify_consistency(size, checkpoint.size, proof, root, checkpoint.root_hash)
+    except (ValueError, ProofError):
+        return 0
+    return size
 
 
-def enrolled(registry: Registry, start: int = 0, *, scheme: str) -> Iterator[Enrolled]:
-    """The items of ``registry``'s current checkpoint registered under fingerprint
-    ``scheme``, from leaf ``start`` on (a ledger can mix schemes: only some can be
-    searched).
+def enrolled(
+    registry: Registry, start: int = 0, stop: int | None = None, *, scheme: str
+) -> Iterator[Enrolled]:
+    """The items of ``registry`` registered under fingerprint ``scheme``, from leaf
+    ``start`` to ``stop`` (default: the current checkpoint's size). A ledger can mix
+    schemes: only some can be searched.
 
-    For a bundle ``start`` must be 0 (a bundle holds a selection, not a log prefix).
-    Raises `NotWalkableError` for other registries, `RecordFormatError` for an entry
-    that is not a signed envelope, `RegistryUnavailable` if a template is missing.
+    For a bundle ``start`` must be 0 and ``stop`` None (a bundle holds a selection, not
+    a log prefix). Raises `NotWalkableError` for other registries, `RecordFormatError`
+    for an entry that is not a signed envelope, `RegistryUnavailable` if a template is
+    missing.
     """
     if isinstance(registry, EmbeddedRegistry):
-        return _ledger_items(registry, start, scheme)
+        end = registry.checkpoint().size if stop is None else stop
+        return _ledger_items(registry.ledger, start, end, scheme)
     if isinstance(registry, BundleRegistry):
-        if start:
-            raise ValueError(f"a bundle is walked whole, got start={start}")
+        if start or stop is not None:
+            raise ValueError(f"a bundle is walked whole, got leaves {start}:{stop}")
         return _bundle_items(registry, scheme)
     raise NotWalkableError(
         f"cannot list the items of a {type(registry).__name__}: use a ledger folder or a bundle"
     )
 
 
-def _ledger_items(registry: EmbeddedRegistry, start: int, scheme: str) -> Iterator[Enrolled]:
-    ledger = registry.ledger
-    size = registry.checkpoint().size
-    if not 0 <= start <= size:
-        raise ValueError(f"start is {start}, want 0 ≤ start ≤ {size}")
-    seen: set[ItemId] = set()
-    for first in range(start, size, TILE_WIDTH):
-        entries = ledger.entries(first, min(first + TILE_WIDTH, size))
-        for index, data in enumerate(entries, first):
-            record = _product(data, index)
-            if record is not None and record.item not in seen:
-                seen.add(record.item)
-                if record.scheme == scheme:
-                    yield _with_template(record, index, ledger.blob)
+def _ledger_items(ledger: Ledger, start: int, stop: int, scheme: str) -> Iterator[Enrolled]:
+    """Tile by tile: its entries, then its products' templates in one read."""
+    if not 0 <= start <= stop <= ledger.size:
+        raise ValueError(f"leaves are {start}:{stop}, want 0 ≤ start ≤ stop ≤ {ledger.size}")
+    for first in range(start, stop, TILE_WIDTH):
+        entries = ledger.entries(first, min(first + TILE_WIDTH, stop))
+        records = [(i, _product(entry, i)) for i, entry in enumerate(entries, first)]
+        wanted = [(i, r) for i, r in records if r is not None and r.scheme == scheme]
+        templates = ledger.blobs(r.template_sha256 for _, r in wanted)
+        for index, record in wanted:
+            yield _with_template(record, index, templates.__getitem__)
 
 
 def _bundle_items(registry: BundleRegistry, scheme: str) -> Iterator[Enrolled]:

@@ -24,6 +24,7 @@ References: c2sp.org/tlog-tiles, c2sp.org/tlog-checkpoint; RFC 9162 §2.1.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any, LiteralString
@@ -33,7 +34,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from registry_client.checkpoint import Checkpoint, open_checkpoint
-from registry_client.errors import CheckpointError
+from registry_client.errors import CheckpointError, ProofError, RecordFormatError
 from registry_client.item import ItemId
 from registry_client.ledger import (
     CHECKPOINT,
@@ -53,6 +54,7 @@ from registry_client.tiles import (
     tiles_for_consistency,
     tiles_for_inclusion,
     tiles_for_root,
+    verify_entry_bundle,
 )
 from registry_server.postgres.schema import check, migrate
 from registry_server.store import ReadOnlyLogError
@@ -193,6 +195,28 @@ class PostgresLog:
             raise LedgerCorruptError("row is missing", path=tile.entries_path)
         return _bundle_entry(data, index % TILE_WIDTH, tile.entries_path)
 
+    def entries(self, start: int, stop: int) -> tuple[bytes, ...]:
+        """Entries ``start`` to ``stop − 1`` of the tree held, each checked against its
+        level-0 tile hash (as `Ledger.entries`: what a walk of the log reads)."""
+        size = self.size
+        if not 0 <= start <= stop <= size:
+            raise ValueError(f"entry range is {start}:{stop}, want 0 ≤ start ≤ stop ≤ {size}")
+        first = start // TILE_WIDTH
+        with self._pool.connection() as conn:
+            bundles = [_checked_bundle(conn, n, size) for n in range(first, -(-stop // TILE_WIDTH))]
+        at = first * TILE_WIDTH
+        return tuple(itertools.chain.from_iterable(bundles))[start - at : stop - at]
+
+    def blobs(self, shas: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The blobs with these SHA-256 stored in the tree held, in one query; hashes
+        with no blob are left out (as `Ledger.blobs`)."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT sha256, data FROM blobs WHERE sha256 = ANY(%b::bytea[]) AND leaf < %s",
+                (list(dict.fromkeys(shas)), self.size),
+            ).fetchall()
+        return {bytes(sha): bytes(data) for sha, data in rows}
+
     def inclusion_proof(self, index: int) -> tuple[bytes, ...]:
         """Leaf ``index``'s inclusion proof in the tree held, from its tiles (RFC 9162 §2.1.3.1)."""
         size = self.size
@@ -200,11 +224,13 @@ class PostgresLog:
             raise ValueError(f"leaf index is {index}, want 0 ≤ index < {size}")
         return self._tiles(tiles_for_inclusion(index, size), size).inclusion_proof(index)
 
-    def consistency_proof(self, size1: int) -> tuple[bytes, ...]:
-        """``PROOF(size1, D[0:size])`` for the tree held, from its tiles (RFC 9162 §2.1.4.1)."""
-        size = self.size
-        if not 0 < size1 <= size:
-            raise ValueError(f"sizes are {size1} → {size}, want 0 < size1 ≤ {size}")
+    def consistency_proof(self, size1: int, size2: int | None = None) -> tuple[bytes, ...]:
+        """``PROOF(size1, D[0:size2])`` from the tiles (RFC 9162 §2.1.4.1); ``size2``
+        defaults to the tree held's size, which it may not exceed (as `Ledger`'s)."""
+        held = self.size
+        size = held if size2 is None else size2
+        if not 0 < size1 <= size <= held:
+            raise ValueError(f"sizes are {size1} → {size}, want 0 < size1 ≤ size2 ≤ {held}")
         return self._tiles(tiles_for_consistency(size1, size), size).consistency_proof(size1)
 
     def _tiles(self, tiles: Iterable[Tile], size: int) -> TileHashes:
@@ -358,6 +384,17 @@ def _write_batch(
         "ON CONFLICT (sha256) DO NOTHING",
         (list(blobs), [leaf for leaf, _ in blobs.values()], [d for _, d in blobs.values()]),
     )
+
+
+def _checked_bundle(conn: _Conn, index: int, size: int) -> tuple[bytes, ...]:
+    """The entries of level-0 tile ``index`` as published for ``size``, each checked
+    against the tile's hash (`LedgerCorruptError` naming the bundle if one differs)."""
+    tile = Tile(level=0, index=index, width=min(TILE_WIDTH, size - index * TILE_WIDTH))
+    bundle = _tile_at(conn, tile, size, entries=True)
+    try:
+        return verify_entry_bundle(bundle, tile, _tile_at(conn, tile, size))
+    except (RecordFormatError, ProofError) as exc:
+        raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
 
 
 def _tile_at(conn: _Conn, tile: Tile, size: int, *, entries: bool = False) -> bytes:
