@@ -34,6 +34,7 @@ import enum
 import hashlib
 import os
 import struct
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +230,11 @@ class Index:
             tables = self._tables = _Tables(size=len(self), offsets=offsets, rows=rows)
         return tables
 
+    def entry(self, row: int) -> tuple[str, bytes]:
+        """The label and template SHA-256 of the ``row``-th entry added."""
+        self._merge()
+        return self._labels[row], self._digests[row].tobytes()
+
     def _check_codes(self, codes: NDArray[np.uint8], name: str) -> None:
         if codes.dtype != np.uint8 or codes.ndim != 2 or codes.shape[1] != self._n_bits // 8:
             raise ValueError(
@@ -295,15 +301,30 @@ class Index:
         return index
 
     def save(self, path: Path) -> None:
-        """Write the index to ``path`` atomically (temporary file, then rename)."""
-        temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        temp.write_bytes(self.to_bytes())
-        temp.replace(path)
+        """Write the index to ``path`` atomically (`write_atomically`)."""
+        write_atomically(path, self.to_bytes())
 
     @classmethod
     def load(cls, path: Path) -> Index:
         """Read an index written by `save`."""
         return cls.from_bytes(path.read_bytes())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: written to a new temporary file beside
+    it, flushed to disk, then renamed over it. Readers, and writers in other threads or
+    processes, see the old file or a new one whole, never a mix; after a crash the file
+    may be an older one, which the checksum and source checks tell apart."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,22 +33,36 @@ class Limits:
     write_burst: float = 40.0
     batch_window: float = 0.005
     """Seconds the sequencer waits to gather concurrent appends into one batch."""
+    scan_rate: float = 0.5
+    scan_burst: float = 5.0
+    """No-code ``/identify`` queries per IP, on top of the write bucket: each scans every
+    rotation × scale hypothesis, about 100× the work of a query with a code
+    (`benchmarks/bench_identify.py`)."""
 
 
 def create_app(
-    registry: Store, *, limits: Limits = Limits(), witness: Witness | None = None
+    registry: Store,
+    *,
+    limits: Limits = Limits(),
+    witness: Witness | None = None,
+    index_path: Path | None = None,
 ) -> Starlette:
     """The registry's ASGI app over ``registry`` (owned by the caller, not closed here).
 
-    ``registry`` is any `store.Store`: `client.EmbeddedRegistry` by default."""
+    ``registry`` is any `store.Store`: `client.EmbeddedRegistry` by default. The
+    identification index is built in the background from start-up and kept in
+    ``index_path`` across restarts (None: in memory only; `identify.ServerIndex`)."""
     sequencer = Sequencer(registry, window=limits.batch_window)
+    index = ServerIndex(registry, index_path)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         sequencer.start()
+        index.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(index.stop)
             sequencer.stop()
 
     app = Starlette(
@@ -77,6 +93,7 @@ def create_app(
     app.state.registry = registry
     app.state.sequencer = sequencer
     app.state.witness = witness
-    app.state.index = ServerIndex(registry)
+    app.state.index = index
+    app.state.scans = TokenBuckets(limits.scan_rate, limits.scan_burst)
     app.state.max_body = limits.max_body
     return app

@@ -1,10 +1,19 @@
 """``POST /identify``: the items whose bit codes lie nearest a probe's (1:N search).
 
 The server keeps a `fingerprint.identify.Index` of the items of the log it serves that
-were registered under the template scheme, built from `registry_client.catalog.enrolled`
-at the first query and extended from the last indexed leaf whenever the log has grown
-since. The client sends only codes, never the image, and trusts nothing here: it looks
-every candidate up through the verified lookup and re-ranks it with the full matcher.
+were registered under the template scheme (`registry_client.catalog.enrolled`; a
+ledger folder or PostgreSQL). A background thread (`ServerIndex.start`) builds it at
+start-up and follows the log as it grows; a query first waits briefly for what was
+logged before it, and is answered 503 with Retry-After while the index is further
+behind (`IndexNotReady`). The index is saved to a file now and then and on stop, and a
+restarted server resumes from the last leaf it saved, once the file has passed every
+check: format, checksum, a consistency proof that it covers a prefix of this very log
+(`catalog.resume_at`), and a few entries recomputed from their templates. Anything
+else is rebuilt, never trusted. Several processes may share the file: each write is a
+whole new file renamed into place (`fingerprint.identify.write_atomically`).
+
+The client sends only codes, never the image, and trusts nothing here: it looks every
+candidate up through the verified lookup and re-ranks it with the full matcher.
 
 Body ``{"codes": [base64 packed codes], "k": int}``: one code (the window located by a
 printed code: multi-index hashing within `RADIUS_FRACTION` of the bits) or up to
@@ -18,7 +27,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
+import math
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,14 +43,18 @@ from fingerprint.identify import (
     RADIUS_FRACTION,
     Candidate,
     Index,
+    IndexFormatError,
     Method,
     enrolled_code,
+    write_atomically,
 )
 from fingerprint.template import SCHEME
-from registry_client.catalog import NotWalkableError, enrolled
+from registry_client.catalog import NotWalkableError, enrolled, resume_at, source_at
 from registry_client.client import EmbeddedRegistry
-from registry_client.errors import RecordFormatError
+from registry_client.errors import RecordFormatError, RegistryError, RegistryUnavailable
 from registry_server.store import Store
+
+log = logging.getLogger(__name__)
 
 N_BITS = 256
 """Code length the server indexes (`fingerprint.bitcode`), as ``hallmark identify``'s."""
@@ -45,6 +62,24 @@ MAX_CODES = len(NO_CODE_ANGLES) * len(NO_CODE_SCALES)
 """Most codes in one query: one per rotation × scale hypothesis of a probe (780)."""
 MAX_K = 20
 """Most candidates one query returns."""
+CHUNK = 1024
+"""Leaves the follower indexes between two looks at the index lock and the stop flag
+(about 3 s of template decoding when all are products: 3 ms each, docs/identify.md)."""
+WAIT = 2.0
+"""Seconds a query waits for the follower to index what was logged before it came
+(an item registered a moment ago is found); past that it is answered 503."""
+POLL = 10.0
+"""Seconds between the follower's looks at the log when no query wakes it (other
+server processes may append to a shared PostgreSQL log)."""
+SAVE_EVERY = 10_000
+"""Leaves indexed between two saves of the index file: a crash loses at most this
+much work (≈ 30 s); a save of 1,000,000 entries writes 89 MB in about 1 s."""
+SPOT_CHECKS = 8
+"""Entries of a saved index recomputed from their templates before it is trusted."""
+DEFAULT_RATE = 300.0
+"""Leaves per second assumed for Retry-After before the first chunk is timed."""
+MAX_RETRY_AFTER = 600
+"""Longest Retry-After sent, seconds."""
 
 
 class IdentifyRequestError(RecordFormatError):
@@ -80,26 +115,84 @@ def parse_query(body: bytes) -> tuple[np.ndarray[Any, np.dtype[np.uint8]], int]:
     return np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), size), k
 
 
+class IndexNotReady(RegistryUnavailable):
+    """The index is still being built or catching up (answered 503 with Retry-After)."""
+
+    def __init__(self, *, indexed: int, size: int, retry_after: int) -> None:
+        super().__init__(
+            f"the identification index is being built: {indexed:,} of {size:,} leaves "
+            f"indexed; retry in {retry_after} s"
+        )
+        self.indexed = indexed
+        self.size = size
+        self.retry_after = retry_after
+
+
 class ServerIndex:
-    """The index of ``store``'s template-scheme items, kept up to date with its log.
+    """The index of ``store``'s template-scheme items, kept up to date with its log by
+    a background thread; saved to ``path`` (None: kept in memory only).
 
     Searches raise `NotWalkableError` if the store cannot be walked item by item (only
-    a ledger folder, `EmbeddedRegistry`, can).
+    an `EmbeddedRegistry`, over a ledger folder or PostgreSQL, can), `IndexNotReady`
+    while the index lags the log by more than ``wait`` seconds of work, and the
+    `RegistryError` that stopped the follower if it cannot read the log.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, path: Path | None = None, *, wait: float = WAIT) -> None:
         self._store = store
+        self._path = path
+        self._wait = wait
         self._index = Index(N_BITS)
         self._indexed = 0
         """Leaves of the log the index covers."""
-        self._lock = threading.Lock()
+        self._saved = 0
+        """Leaves covered by the file last saved or loaded."""
+        self._failure: RegistryError | None = None
+        self._rate = _Rate()
+        self._lock = threading.Lock()  # the index, and the fields above
+        self._progress = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start following the log (once; `search` starts it too)."""
+        with self._lock:
+            if self._thread is None and isinstance(self._store, EmbeddedRegistry):
+                self._thread = threading.Thread(
+                    target=self._follow, args=(self._store,), name="identify-index", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Stop following (after the chunk in hand) and save what was added since."""
+        self._stopping.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+            self._save()
 
     def search(self, codes: np.ndarray[Any, np.dtype[np.uint8]], k: int) -> tuple[Candidate, ...]:
         """The up to ``k`` items nearest ``codes``, nearest first (see the module)."""
+        store = self._store
+        if not isinstance(store, EmbeddedRegistry):
+            raise NotWalkableError(f"a {type(store).__name__} cannot be walked item by item")
+        self.start()
+        size = store.checkpoint().size
+        self._wake.set()
         one = len(codes) == 1
         fraction = RADIUS_FRACTION if one else NO_CODE_RADIUS_FRACTION
-        with self._lock:  # adds, and the first search after them, need one thread
-            self._update()
+        with self._progress:
+            self._progress.wait_for(lambda: self._indexed >= size or self._failure, self._wait)
+            if self._indexed < size:
+                if self._failure is not None:
+                    raise self._failure
+                raise IndexNotReady(
+                    indexed=self._indexed,
+                    size=size,
+                    retry_after=self._rate.seconds_for(size - self._indexed),
+                )
             return self._index.search(
                 codes,
                 k=k,
@@ -107,21 +200,117 @@ class ServerIndex:
                 method=Method.MIH if one else Method.SCAN,
             )
 
-    def _update(self) -> None:
-        """Index the leaves logged since the last update, up to the current checkpoint
-        (a walk may see a later one: leaves past ``size`` wait for the next update)."""
-        store = self._store
-        if not isinstance(store, EmbeddedRegistry):
-            raise NotWalkableError(f"a {type(store).__name__} cannot be walked item by item")
+    def _follow(self, store: EmbeddedRegistry) -> None:
+        """The background thread: resume from the file, then catch up whenever woken
+        (by a query) or every `POLL` seconds, saving every `SAVE_EVERY` leaves."""
+        self._resume(store)
+        while not self._stopping.is_set():
+            try:
+                self._catch_up(store)
+            except Exception as exc:  # the thread's boundary: kept for queries, retried
+                log.warning("identify index: cannot read the log: %s", exc)
+                failure = (
+                    exc
+                    if isinstance(exc, RegistryError)
+                    else RegistryUnavailable(f"{type(exc).__name__}: {exc}")
+                )
+                with self._progress:
+                    self._failure = failure
+                    self._progress.notify_all()
+            self._wake.wait(POLL)
+            self._wake.clear()
+
+    def _resume(self, store: EmbeddedRegistry) -> None:
+        """Adopt the saved index if it passes every check (module docstring)."""
+        if self._path is None:
+            return
+        try:
+            saved = Index.load(self._path)
+            start = resume_at(store, saved.source) if saved.n_bits == N_BITS else 0
+            if not start:
+                raise IndexFormatError(f"it covers {saved.source!r}, not a prefix of this log")
+            _spot_check(saved, store)
+        except FileNotFoundError:
+            return
+        except (OSError, IndexFormatError, RegistryError) as exc:
+            log.warning("identify index: rebuilding, %s is unusable: %s", self._path, exc)
+            return
+        with self._progress:
+            self._index, self._indexed, self._saved = saved, start, start
+            self._progress.notify_all()
+        log.info("identify index: resumed from %s at leaf %d", self._path, start)
+
+    def _catch_up(self, store: EmbeddedRegistry) -> None:
+        """Index the leaves up to the current checkpoint, `CHUNK` at a time."""
         size = store.checkpoint().size
-        for item in enrolled(store, self._indexed, scheme=SCHEME):
-            if item.leaf_index >= size:
-                break
-            code = enrolled_code(item.template, N_BITS)
-            if code is not None:
-                self._index.add(code, item.item.format(), item.template_sha256)
-            self._indexed = item.leaf_index + 1  # a walk that fails resumes after it
-        self._indexed = size
+        while self._indexed < size and not self._stopping.is_set():
+            first = self._indexed
+            last = min(first + CHUNK, size)
+            started = time.monotonic()
+            found = [
+                (code, item.item.format(), item.template_sha256)
+                for item in enrolled(store, first, last, scheme=SCHEME)
+                if (code := enrolled_code(item.template, N_BITS)) is not None
+            ]
+            with self._progress:
+                if found:
+                    codes, labels, digests = zip(*found, strict=True)
+                    self._index.add_many(np.array(codes), labels, digests)
+                self._indexed = last
+                self._failure = None
+                self._rate.record(last - first, time.monotonic() - started)
+                self._progress.notify_all()
+            if last - self._saved >= SAVE_EVERY:
+                self._save()
+
+    def _save(self) -> None:
+        """Write the index to its file, named for the log prefix it covers."""
+        if self._path is None or self._indexed <= self._saved:
+            return
+        store = self._store
+        assert isinstance(store, EmbeddedRegistry)
+        with self._lock:
+            indexed = self._indexed
+            self._index.source = source_at(store, indexed)
+            data = self._index.to_bytes()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self._path, data)
+        self._saved = indexed
+
+
+class _Rate:
+    """Leaves indexed per second, from the chunks timed so far (for Retry-After)."""
+
+    def __init__(self) -> None:
+        self._leaves = 0
+        self._seconds = 0.0
+
+    def record(self, leaves: int, seconds: float) -> None:
+        self._leaves += leaves
+        self._seconds += seconds
+
+    def seconds_for(self, leaves: int) -> int:
+        rate = self._leaves / self._seconds if self._seconds > 0 else DEFAULT_RATE
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(leaves / max(rate, 1.0))))
+
+
+def _spot_check(index: Index, store: EmbeddedRegistry) -> None:
+    """Recompute `SPOT_CHECKS` entries' codes from their templates (a file of another
+    code version, or with codes swapped, fails here); `IndexFormatError` on a mismatch."""
+    if not len(index):
+        return
+    codes = index.codes
+    for row in sorted(set(np.linspace(0, len(index) - 1, SPOT_CHECKS).astype(int).tolist())):
+        label, digest = index.entry(row)
+        try:
+            template = store.ledger.blob(digest)
+        except LookupError as exc:
+            raise IndexFormatError(
+                f"entry {row} ({label}) names a template not in the log"
+            ) from exc
+        code = enrolled_code(template, N_BITS)
+        if code is None or not np.array_equal(code, codes[row]):
+            raise IndexFormatError(f"entry {row} ({label}) holds a code its template does not give")
 
 
 def answer(candidates: tuple[Candidate, ...]) -> dict[str, Any]:

@@ -18,7 +18,9 @@
 ``POST /witness/add-checkpoint``  tlog-witness cosigning (when a witness key is set)
 ``POST /identify``        ``{"codes": [b64], "k": N}`` → ``{"candidates": [...]}``, the
                           items with the nearest bit codes (`identify`); 400 with the
-                          reason, 501 if the store cannot be walked
+                          reason, 429 past the stricter limit of no-code queries
+                          (several codes), 503 + Retry-After while the index is
+                          built, 501 if the store cannot be walked
 ``GET /healthz``          ``{"status": "ok", "size": N}``
 ========================  =====================================================
 
@@ -32,6 +34,7 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 import re
 from typing import Any
 
@@ -59,7 +62,14 @@ from registry_client.records import (
 )
 from registry_client.registry import ITEM, KEY, DuplicateItemError, NotRegisteredError
 from registry_server.batching import Sequencer
-from registry_server.identify import IdentifyRequestError, ServerIndex, answer, parse_query
+from registry_server.identify import (
+    IdentifyRequestError,
+    IndexNotReady,
+    ServerIndex,
+    answer,
+    parse_query,
+)
+from registry_server.ratelimit import TokenBuckets
 from registry_server.store import ReadOnlyLogError, Store
 from registry_server.witness import SizeConflict, Witness
 
@@ -72,8 +82,10 @@ class BodyTooLarge(Exception):
     """The request body exceeds the server's limit."""
 
 
-def _error(status: int, reason: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": reason, **extra}, status_code=status)
+def _error(
+    status: int, reason: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse({"error": reason, **extra}, status_code=status, headers=headers)
 
 
 def _registry(request: Request) -> Store:
@@ -249,11 +261,19 @@ async def identify(request: Request) -> Response:
         return _error(413, str(exc))
     except IdentifyRequestError as exc:
         return _error(400, str(exc))
+    if len(codes) > 1:  # a scan of every code per hypothesis: its own, stricter limit
+        scans: TokenBuckets = request.app.state.scans
+        wait = scans.take(request.client.host if request.client else "-")
+        if wait:
+            reason = f"no-code identification rate limited; retry in {wait:.2f} s"
+            return _error(429, reason, headers={"Retry-After": str(math.ceil(wait))})
     index: ServerIndex = request.app.state.index
     try:
         found = await asyncio.to_thread(index.search, codes, k)
     except NotWalkableError as exc:
         return _error(501, f"this registry's store cannot be searched by surface: {exc}")
+    except IndexNotReady as exc:
+        return _error(503, str(exc), headers={"Retry-After": str(exc.retry_after)})
     except RegistryError as exc:  # an entry or template of the log could not be read
         return _error(500, f"the index of this registry could not be brought up to date: {exc}")
     return JSONResponse(answer(found))

@@ -17,6 +17,8 @@ from registry_server.witness import Witness
 
 WITNESS_SKEY = "witness.skey"
 """A cosignature/v1 key in the ledger folder; when present, the server is also a witness."""
+INDEX = "identify.hmix"
+"""The identification index's file in the state folder (`identify.ServerIndex`)."""
 
 
 class _Uvicorn(uvicorn.Server):
@@ -89,7 +91,9 @@ class RegistryServer:
             key = SignerKey.parse((self._directory / WITNESS_SKEY).read_text().strip())
             policy = read_policy(self._directory / POLICY)
             witness = Witness(key, policy, CheckpointStore(self._state_dir / "witness"))
-        app = create_app(registry, limits=self._limits, witness=witness)
+        app = create_app(
+            registry, limits=self._limits, witness=witness, index_path=self._state_dir / INDEX
+        )
         config = uvicorn.Config(
             app, host=self._host, port=self._port, log_config=None, access_log=False
         )
