@@ -9,7 +9,6 @@ to `registry.verify_lookup`.
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,8 +32,8 @@ from registry_client.records import (
     ProductRecord,
     Record,
     Revocation,
+    SignatureChecks,
     SignedEnvelope,
-    check_signatures,
     parse_record,
 )
 from registry_client.registry import (
@@ -49,10 +48,6 @@ from registry_client.tiles import (
     tile_for_node,
     tiles_for_inclusion,
 )
-
-_CHECK_CHUNK = 4096
-"""Records whose signatures are checked together: well within `records`' remembered
-results, so each is still remembered when its record is opened."""
 
 
 class BundleLog:
@@ -161,11 +156,12 @@ def check_contents(
     }
     templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
-    for n, (item, indexes) in enumerate(by_item.items()):
-        if n % _CHECK_CHUNK == 0:  # the next chunk's signatures, together on every core
-            chunk = itertools.islice(by_item.values(), n, n + _CHECK_CHUNK)
-            envelopes = [peeked[i].envelope for leaves in chunk for i in leaves]
-            check_signatures(envelopes, policy.manufacturers)
+    in_order = [peeked[i].envelope for leaves in by_item.values() for i in leaves]
+    signatures = SignatureChecks(in_order, policy.manufacturers)
+    checked = 0
+    for item, indexes in by_item.items():
+        checked += len(indexes)
+        signatures.wait(checked)
         products = [
             (i, peeked[i].envelope, record)
             for i in indexes

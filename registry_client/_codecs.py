@@ -305,10 +305,10 @@ def encode_fields(obj: Any) -> dict[str, JSONValue]:
 
 def decode_fields(cls: type[Any], obj: Mapping[str, JSONValue]) -> Any:
     codecs = codecs_of(cls)
-    if unknown := sorted(obj.keys() - codecs.keys()):
-        raise FieldError(unknown[0], "unknown field")
-    if missing := sorted(codecs.keys() - obj.keys()):
-        raise FieldError(missing[0], "missing field")
+    if obj.keys() != codecs.keys():
+        if unknown := sorted(obj.keys() - codecs.keys()):
+            raise FieldError(unknown[0], "unknown field")
+        raise FieldError(min(codecs.keys() - obj.keys()), "missing field")
     values = {}
     for name, codec in codecs.items():
         try:

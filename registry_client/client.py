@@ -55,9 +55,9 @@ from registry_client.records import (
     ProductRecord,
     Record,
     Revocation,
+    SignatureChecks,
     SignedEnvelope,
     VerificationEvent,
-    check_signatures,
     parse_record,
 )
 from registry_client.registry import (
@@ -216,14 +216,15 @@ class EmbeddedRegistry:
         record naming a hologram template.
 
         Makes the same checks in the same order, item by item, but verifies the batch's
-        signatures on a thread pool, reads each signer's key events once and looks up
-        all items in one query. An item in ``pending`` or earlier in ``items`` (and
-        admitted) is a `DuplicateItemError`.
+        signatures ahead on a thread pool (`SignatureChecks`) while this thread parses,
+        reads each signer's key events once and looks up all items in one query. An item
+        in ``pending`` or earlier in ``items`` (and admitted) is a `DuplicateItemError`.
         """
-        check_signatures([item[0] for item in items], self._policy.manufacturers)
+        signatures = SignatureChecks([item[0] for item in items], self._policy.manufacturers)
         key_events: dict[str, list[bytes]] = {}
         checked: list[ProductRecord | RegistryError | ValueError] = []
-        for envelope, template, *hologram in items:
+        for n, (envelope, template, *hologram) in enumerate(items, 1):
+            signatures.wait(n)
             signer = envelope.signer.format()
             if signer not in key_events:
                 key_events[signer] = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]

@@ -66,10 +66,10 @@ def decode_base64(text: str) -> bytes:
     Raises ``ValueError`` otherwise, so one value has one encoding.
     """
     try:
-        raw = base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except ValueError as exc:  # binascii.Error, or a non-ASCII str
         raise ValueError(f"not base64: {text!r}") from exc
-    if base64.b64encode(raw).decode("ascii") != text:
+    if binascii.b2a_base64(raw, newline=False) != text.encode("ascii"):
         raise ValueError(f"non-canonical base64: {text!r}")
     return raw
 

@@ -28,13 +28,12 @@ https://c2sp.org/signed-note (key names and IDs).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -62,7 +61,7 @@ from registry_client._codecs import (
     encode_fields,
     field_codec,
 )
-from registry_client.canonical import canonical_json, load_canonical_json
+from registry_client.canonical import JSONValue, canonical_json, load_canonical_json
 from registry_client.errors import RecordFormatError, SignatureError
 from registry_client.item import CSET82, MAX_SERIAL_LENGTH, ItemId
 from registry_client.note import KeyId, KeyType, SignerKey, VerifierKey
@@ -80,12 +79,12 @@ __all__ = [
     "RecordType",
     "Region",
     "Revocation",
+    "SignatureChecks",
     "SignedEnvelope",
     "Signer",
     "Verdict",
     "VerificationEvent",
     "canonical_json",
-    "check_signatures",
     "clear_caches",
     "encode_record",
     "generate_key",
@@ -399,11 +398,25 @@ class SignedEnvelope:
         return record
 
 
+# The canonical form of an envelope whose signer is printable ASCII with no quote or
+# backslash (every key name in practice): its three strings need no escapes, and the
+# keys come in sorted order. Anything else takes the general path.
+_PLAIN_ENVELOPE = re.compile(
+    rb'\{"payload":"([A-Za-z0-9+/]*={0,2})","signature":"([A-Za-z0-9+/]*={0,2})",'
+    rb'"signer":"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\}'
+)
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse_envelope(data: bytes) -> SignedEnvelope:
-    envelope: SignedEnvelope = decode_object(
-        SignedEnvelope, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
-    )
+    plain = _PLAIN_ENVELOPE.fullmatch(data) if len(data) <= MAX_ENVELOPE_SIZE else None
+    value: JSONValue
+    if plain is not None:  # the object the general path would load, strings unescaped
+        payload, signature, signer = (text.decode("ascii") for text in plain.groups())
+        value = {"payload": payload, "signature": signature, "signer": signer}
+    else:
+        value = load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
+    envelope: SignedEnvelope = decode_object(SignedEnvelope, value)
     # Canonical JSON of canonically encoded fields: formatting gives these bytes back.
     object.__setattr__(envelope, "_canonical", data)
     return envelope
@@ -430,7 +443,10 @@ def _verify_key(public_key: bytes) -> nacl.signing.VerifyKey:
 
 _POOL_MUTEX = threading.Lock()
 _POOL: list[ThreadPoolExecutor] = []
-_BATCH_CHUNK = 64
+_CHUNK = 64
+"""Signatures a pool task verifies."""
+_AHEAD = 16
+"""Chunks queued beyond the one waited for: work for every core, well inside the cache."""
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -448,38 +464,52 @@ def clear_caches() -> None:
     _signature_valid.cache_clear()
 
 
-def check_signatures(envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> None:
-    """Verify the signatures of ``envelopes`` by trusted ``keys`` on a thread pool.
+class SignatureChecks:
+    """The Ed25519 checks of a batch of envelopes, running ahead on a thread pool.
 
-    Nothing is raised or skipped: the results are remembered, so the `SignedEnvelope.open`
-    of each envelope that follows (which makes every check itself, signature included)
-    finds its answer ready. Worth calling before opening a batch: PyNaCl releases the
-    GIL, so the batch's Ed25519 checks run on every core, while this thread parses the
-    payloads (remembered too; a malformed one is left for `open` to report).
+    PyNaCl releases the GIL, so while the pool verifies, the caller's thread does the
+    batch's other work (parsing, proofs, lookups). ``wait(n)`` returns once the first
+    ``n`` envelopes' results are remembered, so their `SignedEnvelope.open` finds its
+    answer ready instead of verifying again. Nothing is raised or skipped here: `open`
+    still makes every check itself. At most `_AHEAD` chunks run ahead of the one waited
+    for, so a batch of any size stays within the remembered results.
     """
-    by_id: dict[KeyId, list[bytes]] = {}
-    for key in keys:
-        if key.key_type is KeyType.ED25519:
-            by_id.setdefault(KeyId.of(key), []).append(key.public_key)
-    jobs = [
-        (found[0], e.payload, e.signature)
-        for e in envelopes
-        if len(found := by_id.get(e.signer, [])) == 1
-    ]
-    if len(jobs) < 2 * _BATCH_CHUNK:
-        return  # not worth the hand-off; `open` verifies each in turn
 
-    def run(chunk: Sequence[tuple[bytes, bytes, bytes]]) -> None:
-        for public_key, payload, signature in chunk:
-            _signature_valid(public_key, payload, signature)
+    def __init__(self, envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> None:
+        by_id: dict[KeyId, list[bytes]] = {}
+        for key in keys:
+            if key.key_type is KeyType.ED25519:
+                by_id.setdefault(KeyId.of(key), []).append(key.public_key)
+        # No key, or an ambiguous one: nothing to check ahead, `open` reports it.
+        unique = {key_id: found[0] for key_id, found in by_id.items() if len(found) == 1}
+        jobs = [
+            (public, e.payload, e.signature) if (public := unique.get(e.signer)) else None
+            for e in envelopes
+        ]
+        # A batch of one or two chunks is not worth the hand-off: `open` verifies in turn.
+        few = len(jobs) < 2 * _CHUNK
+        self._chunks = [] if few else [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
+        self._futures: list[Future[None]] = []
+        self._done = 0
+        self._submit(_AHEAD)
 
-    chunks = [jobs[i : i + _BATCH_CHUNK] for i in range(0, len(jobs), _BATCH_CHUNK)]
-    futures = [_pool().submit(run, chunk) for chunk in chunks]
-    for envelope in envelopes:
-        with contextlib.suppress(RecordFormatError):
-            parse_record(envelope.payload)
-    for future in futures:
-        future.result()
+    def wait(self, n: int) -> None:
+        """Block until the checks of the first ``n`` envelopes are done."""
+        need = min(-(-n // _CHUNK), len(self._chunks))
+        self._submit(need + _AHEAD)
+        for future in self._futures[self._done : need]:
+            future.result()
+        self._done = max(self._done, need)
+
+    def _submit(self, count: int) -> None:
+        for chunk in self._chunks[len(self._futures) : count]:
+            self._futures.append(_pool().submit(_check_chunk, chunk))
+
+
+def _check_chunk(chunk: Sequence[tuple[bytes, bytes, bytes] | None]) -> None:
+    for job in chunk:
+        if job is not None:
+            _signature_valid(*job)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -11,10 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry_client._codecs import decode_object
+from registry_client.canonical import load_canonical_json
 from registry_client.errors import RecordFormatError, RegistryError, SignatureError
 from registry_client.item import ItemId, gtin_check_digit
-from registry_client.note import KeyType, Note, SignerKey
+from registry_client.note import KeyType, Note, SignerKey, encode_base64
 from registry_client.records import (
+    MAX_ENVELOPE_SIZE,
     MAX_PAYLOAD_SIZE,
     KeyAction,
     KeyEvent,
@@ -28,6 +32,7 @@ from registry_client.records import (
     Verdict,
     VerificationEvent,
     canonical_json,
+    clear_caches,
     encode_record,
     generate_key,
     parse_record,
@@ -341,6 +346,47 @@ def test_any_flipped_bit_in_an_envelope_is_rejected(position: int, bit: int) -> 
     data[position % len(data)] ^= 1 << bit
     with pytest.raises(RegistryError):
         SignedEnvelope.parse(bytes(data)).open(TRUSTED)
+
+
+def _general_parse(data: bytes) -> SignedEnvelope:
+    """What `SignedEnvelope.parse` would answer without its plain-envelope shortcut."""
+    envelope: SignedEnvelope = decode_object(
+        SignedEnvelope, load_canonical_json(data, limit=MAX_ENVELOPE_SIZE)
+    )
+    return envelope
+
+
+key_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12
+).filter(lambda name: not any(c.isspace() or c == "+" or ord(c) < 0x20 for c in name))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    payload=st.binary(min_size=0, max_size=40),
+    signature=st.binary(min_size=63, max_size=65),
+    name=key_names,
+    key_hash=st.integers(0, 2**32 - 1),
+    flip=st.none() | st.tuples(st.integers(min_value=0), st.integers(0, 7)),
+)
+def test_the_plain_envelope_shortcut_answers_as_the_general_parser(
+    payload: bytes, signature: bytes, name: str, key_hash: int, flip: tuple[int, int] | None
+) -> None:
+    value = {"payload": encode_base64(payload), "signature": encode_base64(signature)}
+    data = bytearray(canonical_json({**value, "signer": f"{name}+{key_hash:08x}"}))
+    if flip is not None:
+        data[flip[0] % len(data)] ^= 1 << flip[1]
+    clear_caches()
+    assert _outcome(SignedEnvelope.parse, bytes(data)) == _outcome(_general_parse, bytes(data))
+
+
+def _outcome(
+    parse: Callable[[bytes], SignedEnvelope], data: bytes
+) -> SignedEnvelope | tuple[str | None, str]:
+    try:
+        return parse(data)
+    except RecordFormatError as exc:
+        return exc.field, exc.reason
 
 
 # --- Round trips for generated records --------------------------------------------------
