@@ -68,10 +68,54 @@ def scan(
             if d <= radius:
                 filled = _insert(block_d[b], block_i[b], filled, d, row)
         block_fill[b] = filled
+    return _merge_blocks(block_d, block_i, block_fill, k)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def scan_lanes(
+    codes: NDArray[np.uint64], queries: NDArray[np.uint64], k: int, radius: int
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """`scan` for many queries: each row is compared with all of them word by word,
+    summing into one slot per query, so that the loops over queries run in SIMD lanes.
+    The same answer: 1.9-2.4× faster than `scan` for 780 queries over 1,000,000 codes,
+    about 2× slower for 1-5 (load average 11-14, each pair in one run)."""
+    n = codes.shape[0]
+    n_queries, n_words = queries.shape
+    queries_t = np.ascontiguousarray(queries.T)
+    n_blocks = (n + _SCAN_BLOCK - 1) // _SCAN_BLOCK
+    block_d = np.empty((n_blocks, k), np.int32)
+    block_i = np.empty((n_blocks, k), np.int32)
+    block_fill = np.zeros(n_blocks, np.int64)
+    for b in prange(n_blocks):
+        acc = np.empty(n_queries, np.uint64)
+        filled = 0
+        for row in range(b * _SCAN_BLOCK, min(n, (b + 1) * _SCAN_BLOCK)):
+            word = codes[row, 0]
+            for h in range(n_queries):
+                acc[h] = _popcount(word ^ queries_t[0, h])
+            for w in range(1, n_words):
+                word = codes[row, w]
+                for h in range(n_queries):
+                    acc[h] += _popcount(word ^ queries_t[w, h])
+            nearest = acc[0]
+            for h in range(1, n_queries):
+                nearest = min(nearest, acc[h])
+            d = int(nearest)
+            if d <= radius:
+                filled = _insert(block_d[b], block_i[b], filled, d, row)
+        block_fill[b] = filled
+    return _merge_blocks(block_d, block_i, block_fill, k)
+
+
+@njit(cache=True, nogil=True)
+def _merge_blocks(
+    block_d: NDArray[np.int32], block_i: NDArray[np.int32], block_fill: NDArray[np.int64], k: int
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """The ``k`` best of the blocks' sorted top-k lists: (rows, distances)."""
     best_d = np.empty(k, np.int32)
     best_i = np.empty(k, np.int32)
     filled = 0
-    for b in range(n_blocks):
+    for b in range(block_d.shape[0]):
         for j in range(block_fill[b]):
             filled = _insert(best_d, best_i, filled, block_d[b, j], block_i[b, j])
     return best_i[:filled].copy(), best_d[:filled].copy()
