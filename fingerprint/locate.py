@@ -144,9 +144,30 @@ def locate(
     if code is None:
         h, w = gray.shape
         src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-    else:
-        modules_to_image = _homography(_module_corners(code), code.corners)
-        src = _apply(modules_to_image, region.corners())
+        return _window(gray, src, patch_size, None)
+    return window_at(gray, code, module_homography(code), region, patch_size)
+
+
+def module_homography(code: ItemCode) -> NDArray[np.float64]:
+    """The homography (3, 3) from ``code``'s module units to image pixels, by its corners."""
+    return _homography(_module_corners(code), code.corners)
+
+
+def window_at(
+    gray: NDArray[np.uint8],
+    code: ItemCode,
+    modules_to_image: NDArray[np.float64],
+    region: RegionSpec = RegionSpec(),
+    patch_size: int = 256,
+) -> Window:
+    """The window of ``gray`` where ``modules_to_image`` (3, 3) puts ``region``."""
+    return _window(gray, _apply(modules_to_image, region.corners()), patch_size, code)
+
+
+def _window(
+    gray: NDArray[np.uint8], src: NDArray[np.float64], patch_size: int, code: ItemCode | None
+) -> Window:
+    """Rectify the quadrilateral ``src`` (4, 2) of ``gray`` into a square patch."""
     dst = np.array(
         [[0, 0], [patch_size, 0], [patch_size, patch_size], [0, patch_size]], dtype=np.float64
     )
