@@ -58,10 +58,16 @@ def _code_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--t", type=int, default=default.t, help=f"errors corrected per block (default {default.t})"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=default.repeat,
+        help=f"copies of each BCH bit, voted on softly (default {default.repeat})",
+    )
 
 
 def _params(args: argparse.Namespace) -> CommitmentParams:
-    return CommitmentParams(blocks=args.blocks, t=args.t)
+    return CommitmentParams(blocks=args.blocks, t=args.t, repeat=args.repeat)
 
 
 @guarded
@@ -82,7 +88,7 @@ def _enrol(args: argparse.Namespace) -> int:
     print(
         f"commitment sha256 {done.template_sha256.hex()} ({proven.record.template_size} bytes; "
         f"{params.code_bits} bits from {len(args.images)} captures, "
-        f"{params.blocks} × BCH t={params.t})"
+        f"{params.repeat} × {params.blocks} × BCH t={params.t})"
     )
     return 0
 

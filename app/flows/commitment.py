@@ -8,9 +8,11 @@ record format, signatures, proofs and lookups are those of any item, so one ledg
 holds both kinds; `app.flows.verify` dispatches on the record's scheme to `judge`.
 
 Enrolment needs every capture to pass the quality checks and to show the same code
-(the window must be located by it: the code's corners are the only alignment a
-commitment gets). Verification: a capture that fails a check, or whose code was not
-found, is a *retake*; otherwise *genuine* if it opens the commitment, else *counterfeit*.
+(the window must be located by it: the code's frame, refined to a fraction of a pixel
+by `fingerprint.commitment.frame`, is the only alignment a commitment gets).
+Verification: a capture that fails a check, or whose code was not found or its frame
+not measured, is a *retake*; otherwise *genuine* if it opens the commitment, else
+*counterfeit*.
 """
 
 from __future__ import annotations
@@ -19,18 +21,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+from numpy.typing import NDArray
+
 import fingerprint
 from app.flows.enrol import Enrolment, EnrolRefused, prepare_record, register
 from fingerprint import Decision, QualityIssue, RetakeReason, Template
-from fingerprint.commitment import SCHEME, VERSION, Commitment, CommitmentParams, Opening, commit_to
-from fingerprint.commitment.scheme import open_with
-from fingerprint.image import ImageInput
+from fingerprint.commitment import (
+    SCHEME,
+    VERSION,
+    Commitment,
+    CommitmentParams,
+    Framed,
+    Opening,
+    commit_to,
+    frame_window,
+    open_with,
+)
+from fingerprint.image import ImageInput, to_gray
 from fingerprint.quality import assess
 from fingerprint.region import RegionSpec
 from registry_client.records import Signer
 from registry_client.registry import Registry
 
-__all__ = ["SCHEME", "Judgement", "enrol_commitment", "judge"]
+__all__ = ["SCHEME", "Judgement", "Surface", "enrol_commitment", "judge", "surface"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,16 +75,16 @@ def enrol_commitment(
     """
     if not images:
         raise EnrolRefused("need at least one capture")
-    templates = [fingerprint.extract(image, region) for image in images]
-    for n, template in enumerate(templates, 1):
-        if issues := _issues(template):
-            reasons = ", ".join(str(i) for i in issues)
+    captures = [surface(image, region) for image in images]
+    for n, capture in enumerate(captures, 1):
+        if capture.issues:
+            reasons = ", ".join(str(i) for i in capture.issues)
             raise EnrolRefused(f"capture {n} needs a retake: {reasons}")
-    if len(codes := {t.code_text for t in templates}) > 1:
+    if len(codes := {c.template.code_text for c in captures}) > 1:
         raise EnrolRefused(f"the captures show different codes: {sorted(codes)}")
-    commitment, _ = commit_to([t.features.residual for t in templates], params)
+    commitment, _ = commit_to([c.patch for c in captures if c.patch is not None], params)
     prepared = prepare_record(
-        templates[0].code_text,
+        captures[0].template.code_text,
         commitment.to_bytes(),
         scheme=SCHEME,
         scheme_version=VERSION,
@@ -83,23 +97,48 @@ def enrol_commitment(
     return register(prepared, registry)
 
 
-def judge(blob: bytes, probe: Template) -> Judgement:
-    """Judge ``probe`` against the commitment ``blob`` of a verified record.
+def judge(blob: bytes, probe: Template, image: ImageInput) -> Judgement:
+    """Judge the capture ``image`` (whose template is ``probe``) against the commitment
+    ``blob`` of a verified record.
 
-    Raises `CommitmentFormatError` for a blob that is not a commitment.
+    Raises `CommitmentFormatError` for a blob that is not a commitment (or one of a
+    format this version cannot open).
     """
     commitment = Commitment.from_bytes(blob)
-    if issues := _issues(probe):
-        return Judgement(decision=Decision.RETAKE, opening=None, issues=issues)
-    opening = open_with(commitment, probe.features.residual)
+    capture = surface(image, template=probe)
+    if capture.issues or capture.patch is None:
+        return Judgement(decision=Decision.RETAKE, opening=None, issues=capture.issues)
+    opening = open_with(commitment, capture.patch)
     decision = Decision.GENUINE if opening.opened else Decision.COUNTERFEIT
     return Judgement(decision=decision, opening=opening)
 
 
-def _issues(template: Template) -> tuple[QualityIssue, ...]:
-    """The capture's failed quality checks, and a missing code (no alignment without it)."""
-    missing = () if template.located_by_code else (_NO_CODE,)
-    return (*missing, *assess(template.quality))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Surface:
+    """One capture as the commitment scheme sees it: its template (for the quality
+    checks and the code's text), the window cut at the refined frame (S, S) uint8 (None
+    without a code), and the reasons for a retake (none: usable)."""
+
+    template: Template
+    patch: NDArray[np.uint8] | None
+    issues: tuple[QualityIssue, ...]
+
+
+def surface(
+    image: ImageInput, region: RegionSpec = RegionSpec(), *, template: Template | None = None
+) -> Surface:
+    """Read ``image`` for the commitment scheme (its ``template`` is extracted unless given)."""
+    gray = to_gray(image)
+    template = fingerprint.extract(gray, region) if template is None else template
+    framed = frame_window(gray, region)
+    issues = (*assess(template.quality), *_frame_issues(framed))
+    patch = framed.patch if framed is not None else None
+    return Surface(template=template, patch=patch, issues=issues)
+
+
+def _frame_issues(framed: Framed | None) -> tuple[QualityIssue, ...]:
+    """No code found, or its frame not measured well enough: no alignment without it."""
+    return (_NO_CODE,) if framed is None else framed.issues()
 
 
 _NO_CODE = QualityIssue(reason=RetakeReason.NO_CODE, value=0.0, threshold=1.0)

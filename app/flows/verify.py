@@ -123,7 +123,7 @@ def verify(
         )
     result, judgement = None, None
     if proven.record.scheme == COMMITMENT_SCHEME:
-        judgement = judge(proven.template, probe)
+        judgement = judge(proven.template, probe, image)
         decision = judgement.decision
     else:
         result = fingerprint.match(Template.from_bytes(proven.template), probe, params)

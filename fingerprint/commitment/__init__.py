@@ -1,18 +1,22 @@
 """Privacy-preserving fingerprint commitments: the ledger holds a hash, never a template.
 
->>> commitment, key = commit_to([t.features.residual for t in enrolment])  # doctest: +SKIP
->>> open_with(commitment, live.features.residual).opened                   # doctest: +SKIP
+>>> framed = frame_window(gray)                                  # doctest: +SKIP
+>>> commitment, key = commit_to([framed.patch for framed in enrolment])  # doctest: +SKIP
+>>> open_with(commitment, framed.patch).opened                   # doctest: +SKIP
 
-`code` makes the item's stable bits, `bch` corrects the bits a new capture flips,
-`scheme` binds them to a salted key and writes the versioned commitment bytes.
+`frame` cuts the window at the printed code's frame refined to a fraction of a pixel,
+`code` makes the item's bits and their reliability, `bch` corrects the bits a new
+capture flips, `scheme` binds them to a salted key and writes the versioned commitment
+bytes; `params` holds every tunable number.
 """
 
 from fingerprint.commitment.errors import CommitmentError, CommitmentFormatError, EnrolmentError
+from fingerprint.commitment.frame import Framed, frame_window
+from fingerprint.commitment.params import CommitmentParams, FrameParams
 from fingerprint.commitment.scheme import (
     SCHEME,
     VERSION,
     Commitment,
-    CommitmentParams,
     Opening,
     commit,
     commit_to,
@@ -28,9 +32,12 @@ __all__ = [
     "CommitmentFormatError",
     "CommitmentParams",
     "EnrolmentError",
+    "FrameParams",
+    "Framed",
     "Opening",
     "commit",
     "commit_to",
+    "frame_window",
     "open_commitment",
     "open_with",
 ]

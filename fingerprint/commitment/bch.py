@@ -1,11 +1,12 @@
 """Binary BCH codes as bit vectors, through bchlib (the Linux kernel's BCH library).
 
 A codeword is ``8 · data_bytes`` message bits followed by ``ecc_bits`` parity bits
-(systematic, shortened from length 2^m − 1), most significant bit of each byte first;
-up to ``t`` flipped bits anywhere in it are corrected (bounded-distance decoding
-[1]_). bchlib was chosen over galois 0.4.11 by measurement (docs/commitment.md): it
-decodes about 5,000× faster and builds a code in milliseconds, not minutes; its limit
-is t ≤ 64 per codeword, so longer codes are made of several blocks.
+(systematic, shortened from length 2^m − 1 to the message asked for), most significant
+bit of each byte first; up to ``t`` flipped bits anywhere in it are corrected
+(bounded-distance decoding [1]_). bchlib was chosen over galois 0.4.11 by measurement
+(docs/commitment.md): it decodes about 5,000× faster and builds a code in
+milliseconds, not minutes; its limit is t ≤ 64 per codeword, so longer codes are made
+of several blocks.
 
 References
 ----------
@@ -31,23 +32,27 @@ _local = threading.local()
 
 @dataclass(frozen=True, slots=True)
 class BchCode:
-    """The BCH code over GF(2^``m``) correcting ``t`` errors (5 ≤ m ≤ 15, 1 ≤ t ≤ 64)."""
+    """The BCH code over GF(2^``m``) correcting ``t`` errors, shortened to ``data_bytes``
+    message bytes (5 ≤ m ≤ 15, 1 ≤ t ≤ 64, 1 ≤ data_bytes ≤ what the code leaves room for).
+    """
 
     m: int
     t: int
+    data_bytes: int
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.m, int) and isinstance(self.t, int)):
-            raise ValueError(f"m and t must be integers, got {self.m!r} and {self.t!r}")
+        if not all(isinstance(v, int) for v in (self.m, self.t, self.data_bytes)):
+            raise ValueError(
+                f"m, t and data_bytes must be integers, got {self.m!r}, {self.t!r}, "
+                f"{self.data_bytes!r}"
+            )
         if not (5 <= self.m <= 15 and 1 <= self.t <= MAX_T):
             raise ValueError(f"want 5 ≤ m ≤ 15 and 1 ≤ t ≤ {MAX_T}, got m={self.m}, t={self.t}")
-        if _layout(self.m, self.t)[0] < 1:
-            raise ValueError(f"BCH m={self.m}, t={self.t} leaves no room for data")
-
-    @property
-    def data_bytes(self) -> int:
-        """Message bytes per codeword."""
-        return _layout(self.m, self.t)[0]
+        if not 1 <= self.data_bytes <= (room := _layout(self.m, self.t)[0]):
+            raise ValueError(
+                f"BCH m={self.m}, t={self.t} has room for 1..{room} message bytes, "
+                f"got data_bytes={self.data_bytes}"
+            )
 
     @property
     def ecc_bits(self) -> int:

@@ -2,28 +2,39 @@
 
 Enrolment (Juels and Wattenberg 1999 [1]_; a fuzzy extractor in the sense of Dodis
 et al. 2004 [2]_): the ``K`` most reliable bits ``w`` of the item's code are chosen
-(``mask``); a random secret ``s`` is encoded as BCH codewords ``c``; the helper data
-is ``δ = c ⊕ w``; the key is ``BLAKE2b(s; salt, person)`` and the commitment stores
-only ``H(key ‖ salt)``. Opening: read a probe's bits ``w'`` at the mask, decode
-``w' ⊕ δ = c ⊕ (w ⊕ w')`` back to ``s`` when at most ``t`` bits of a block differ,
-re-derive the key and compare hashes. Nothing in the commitment is the code itself;
-what the mask and helper data do reveal is measured in docs/commitment.md.
+(``mask``); a random secret ``s`` is encoded as BCH codewords, each codeword bit
+repeated ``r`` times, giving ``c``; the helper data is ``δ = c ⊕ w``; the key is
+``BLAKE2b(s; salt, person)`` and the commitment stores only ``H(key ‖ salt)``.
 
-Codewords are interleaved: bit ``i`` of the selected code belongs to block ``i mod B``,
-so each block draws bits from every frequency band.
+Opening: a probe's values ``v'`` at the mask (signed reals, `code.band_values`) are
+turned by ``δ`` into soft votes for ``c`` (``v'`` where ``δ = 0``, ``−v'`` where
+``δ = 1``); each codeword bit is the sign of the sum of its ``r`` votes (soft-decision
+decoding of the repetition code, which gives strong values more say than weak ones),
+the BCH decoder corrects up to ``t`` wrong bits per block, and the re-derived key's
+hash must equal the stored one. Nothing in the commitment is the code itself; what
+the mask and helper data reveal is measured in docs/commitment.md.
 
-Byte layout (little-endian), format version 1::
+Layout of the committed bits: the j-th masked position (in code order) carries bit
+``j mod n`` of the ``n`` outer bits, and outer bit ``g`` belongs to block ``g mod B``
+at place ``g // B``; so the ``r`` copies of a bit, and the bits of a block, come from
+all over the band.
 
-    magic b"HMFC"                 4 bytes
-    version                       u16
-    pool bits P                   u16  (a multiple of 64)
-    BCH m, t, blocks B            u8, u8, u8
-    salt                          16 bytes
-    check H(key ‖ salt)           32 bytes (BLAKE2b-256)
-    mask                          P / 8 bytes, exactly K = B · block bits set
-    helper data δ                 ceil(K / 8) bytes, padding bits zero
+Byte layout (little-endian), format version 2::
 
-Nothing else follows. The SHA-256 of the bytes is the hash on the ledger.
+    magic b"HMFC"                   4 bytes
+    version                         u16
+    band shortest, longest px       u8, u8
+    repeat r                        u8
+    BCH m, t, data bytes, blocks B  u8, u8, u8, u8
+    salt                            16 bytes
+    check H(key ‖ salt)             32 bytes (BLAKE2b-256)
+    mask                            ceil(P / 8) bytes, exactly K = r · B · block bits set
+    helper data δ                   ceil(K / 8) bytes
+
+Unused bits of the last mask and helper bytes are zero. Nothing else follows. The
+SHA-256 of the bytes is the hash on the ledger. Version 1 (a spectral code read
+under alignment hypotheses) is refused with a reason: its commitments cannot be
+opened by this code.
 
 References
 ----------
@@ -46,81 +57,33 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from fingerprint.bitcode import MAX_BITS, WORD_BITS, BitCode
-from fingerprint.commitment.bch import BchCode
-from fingerprint.commitment.code import enrolled_code, probe_bits, selected_bits
+from fingerprint.commitment.code import Enrolled, band_size, band_values, enrol
 from fingerprint.commitment.errors import CommitmentFormatError
+from fingerprint.commitment.params import CommitmentParams
 
 MAGIC = b"HMFC"
-VERSION = 1
+VERSION = 2
 SCHEME = "commitment"
 """`ProductRecord.scheme` of items registered by commitment."""
 SALT_BYTES = 16
 CHECK_BYTES = 32
 _KEY_PERSON = b"hallmark.fc.key"
 _CHECK_PERSON = b"hallmark.fc.chk"
-_HEADER = struct.Struct("<4sHHBBB")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommitmentParams:
-    """Code length and error correction.
-
-    ``pool_bits`` spectral bits are read; ``blocks`` BCH codewords over GF(2^``m``)
-    correcting ``t`` errors each cover the most reliable ``code_bits`` of them. The
-    default (2 × BCH(508, 136), t = 54: 1,016 bits, 10.6% correctable per block, a
-    272-bit secret) was chosen with `hallmark commit eval` (docs/commitment.md).
-    """
-
-    pool_bits: int = 2048
-    m: int = 9
-    t: int = 54
-    blocks: int = 2
-
-    def __post_init__(self) -> None:
-        if not (
-            isinstance(self.pool_bits, int)
-            and self.pool_bits % WORD_BITS == 0
-            and WORD_BITS <= self.pool_bits <= MAX_BITS
-        ):
-            raise ValueError(
-                f"pool_bits must be a multiple of {WORD_BITS} in {WORD_BITS}..{MAX_BITS}, "
-                f"got {self.pool_bits!r}"
-            )
-        if not (isinstance(self.blocks, int) and self.blocks >= 1):
-            raise ValueError(f"blocks must be a positive integer, got {self.blocks!r}")
-        if self.code_bits > self.pool_bits:
-            raise ValueError(
-                f"{self.blocks} blocks of {self.bch.block_bits} bits need {self.code_bits} "
-                f"bits, more than the pool's {self.pool_bits}"
-            )
-
-    @property
-    def bch(self) -> BchCode:
-        return BchCode(self.m, self.t)
-
-    @property
-    def code_bits(self) -> int:
-        """Bits committed to (the mask's weight)."""
-        return self.blocks * self.bch.block_bits
-
-    @property
-    def secret_bytes(self) -> int:
-        return self.blocks * self.bch.data_bytes
+_HEADER = struct.Struct("<4sHBBBBBBB")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Commitment:
     """What the ledger holds instead of a template (compare by `to_bytes`).
 
-    ``mask``: (pool_bits // 8,) uint8, packed; ``helper``: (ceil(code_bits / 8),)
-    uint8, packed; ``check``: H(key ‖ salt).
+    ``mask``: (P,) bool, the committed positions of the band's values; ``helper``:
+    (K,) uint8 0/1, ``δ``; ``check``: H(key ‖ salt).
     """
 
     params: CommitmentParams
     salt: bytes = field(repr=False)
     check: bytes = field(repr=False)
-    mask: NDArray[np.uint8] = field(repr=False)
+    mask: NDArray[np.bool_] = field(repr=False)
     helper: NDArray[np.uint8] = field(repr=False)
 
     def __post_init__(self) -> None:
@@ -130,22 +93,25 @@ class Commitment:
                 f"want a {SALT_BYTES}-byte salt and {CHECK_BYTES}-byte check, "
                 f"got {len(self.salt)} and {len(self.check)}"
             )
-        if self.mask.dtype != np.uint8 or self.mask.shape != (p.pool_bits // 8,):
-            raise ValueError(f"want mask ({p.pool_bits // 8},) uint8, got {self.mask.shape}")
-        if (weight := int(np.unpackbits(self.mask).sum())) != p.code_bits:
+        pool = band_size(p.shortest_px, p.longest_px)
+        if self.mask.dtype != np.bool_ or self.mask.shape != (pool,):
+            raise ValueError(f"want a ({pool},) bool mask, got {self.mask.dtype} {self.mask.shape}")
+        if (weight := int(self.mask.sum())) != p.code_bits:
             raise ValueError(f"mask selects {weight} bits, want {p.code_bits}")
-        want = (-(-p.code_bits // 8),)
-        if self.helper.dtype != np.uint8 or self.helper.shape != want:
-            raise ValueError(f"want helper data {want} uint8, got {self.helper.shape}")
-        if np.unpackbits(self.helper)[p.code_bits :].any():
-            raise ValueError("helper data has padding bits set")
+        if self.helper.shape != (p.code_bits,) or self.helper.dtype != np.uint8:
+            raise ValueError(f"want helper data ({p.code_bits},) uint8, got {self.helper.shape}")
+        if self.helper.max(initial=0) > 1:
+            raise ValueError("helper data must be bits (0 or 1)")
         self.mask.flags.writeable = False
         self.helper.flags.writeable = False
 
     def to_bytes(self) -> bytes:
         p = self.params
-        header = _HEADER.pack(MAGIC, VERSION, p.pool_bits, p.m, p.t, p.blocks)
-        return b"".join((header, self.salt, self.check, self.mask.tobytes(), self.helper.tobytes()))
+        header = _HEADER.pack(
+            MAGIC, VERSION, p.shortest_px, p.longest_px, p.repeat, p.m, p.t, p.data_bytes, p.blocks
+        )
+        packed = (np.packbits(self.mask).tobytes(), np.packbits(self.helper).tobytes())
+        return b"".join((header, self.salt, self.check, *packed))
 
     def digest(self) -> str:
         """SHA-256 of the commitment bytes, lower-case hex."""
@@ -154,20 +120,39 @@ class Commitment:
     @classmethod
     def from_bytes(cls, data: bytes) -> Commitment:
         """Decode commitment bytes; raise `CommitmentFormatError` naming what is wrong."""
-        if len(data) < _HEADER.size or data[:4] != MAGIC:
+        if len(data) < 6 or data[:4] != MAGIC:
             raise CommitmentFormatError(
                 f"not a Hallmark commitment: starts {data[:4]!r}, want {MAGIC!r}"
             )
-        _, version, pool_bits, m, t, blocks = _HEADER.unpack_from(data)
+        (version,) = struct.unpack_from("<H", data, 4)
+        if version == 1:
+            raise CommitmentFormatError(
+                "commitment format version 1 (the spectral code) cannot be opened by this "
+                f"version, which reads {VERSION}: re-enrol the item"
+            )
         if version != VERSION:
             raise CommitmentFormatError(
                 f"commitment format version {version}, this reads {VERSION}"
             )
+        if len(data) < _HEADER.size:
+            raise CommitmentFormatError(
+                f"commitment truncated: {len(data)} bytes, the header alone is {_HEADER.size}"
+            )
+        _, _, shortest, longest, repeat, m, t, data_bytes, blocks = _HEADER.unpack_from(data)
         try:
-            params = CommitmentParams(pool_bits=pool_bits, m=m, t=t, blocks=blocks)
+            params = CommitmentParams(
+                shortest_px=shortest,
+                longest_px=longest,
+                repeat=repeat,
+                m=m,
+                t=t,
+                data_bytes=data_bytes,
+                blocks=blocks,
+            )
         except ValueError as exc:
             raise CommitmentFormatError(f"commitment parameters: {exc}") from exc
-        sizes = (SALT_BYTES, CHECK_BYTES, pool_bits // 8, -(-params.code_bits // 8))
+        pool = band_size(shortest, longest)
+        sizes = (SALT_BYTES, CHECK_BYTES, -(-pool // 8), -(-params.code_bits // 8))
         if len(data) != (want := _HEADER.size + sum(sizes)):
             state = "truncated" if len(data) < want else "has trailing bytes"
             raise CommitmentFormatError(f"commitment {state}: {len(data)} bytes, want {want}")
@@ -178,8 +163,8 @@ class Commitment:
                 params=params,
                 salt=salt,
                 check=check,
-                mask=np.frombuffer(mask, np.uint8).copy(),
-                helper=np.frombuffer(helper, np.uint8).copy(),
+                mask=_unpack(mask, pool, "mask").astype(np.bool_),
+                helper=_unpack(helper, params.code_bits, "helper data"),
             )
         except ValueError as exc:
             raise CommitmentFormatError(f"commitment: {exc}") from exc
@@ -187,38 +172,41 @@ class Commitment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opening:
-    """Whether a probe opened a commitment; if so, the key, the alignment hypothesis
-    (a row of `code.probe_bits`) and how many bits the BCH decoder corrected."""
+    """Whether a probe opened a commitment; if so, the key and how many outer bits
+    the BCH decoder corrected (over all blocks)."""
 
     opened: bool
     key: bytes | None = field(default=None, repr=False)
-    hypothesis: int | None = None
     corrected: int | None = None
 
 
 def commit(
-    code: BitCode,
+    code: Enrolled,
     params: CommitmentParams = CommitmentParams(),
     *,
     secret: bytes | None = None,
     salt: bytes | None = None,
 ) -> tuple[Commitment, bytes]:
-    """Commit to ``code`` (at least ``params.pool_bits`` long); the commitment and its key.
+    """Commit to ``code`` (from `code.enrol`); the commitment and its key.
 
-    ``secret`` and ``salt`` are fresh random bytes unless given (tests only).
+    ``secret`` and ``salt`` are fresh random bytes unless given (tests only). Raises
+    ``ValueError`` if the code is not the band's length or the band is too short.
     """
-    if code.n_bits != params.pool_bits:
-        raise ValueError(f"code has {code.n_bits} bits, params want {params.pool_bits}")
+    pool = band_size(params.shortest_px, params.longest_px)
+    if code.signs.shape != (pool,):
+        raise ValueError(f"code has {code.signs.size} values, the band {pool}")
+    if params.code_bits > pool:
+        raise ValueError(f"{params.code_bits} bits to commit, the band holds {pool}")
     secret = secrets.token_bytes(params.secret_bytes) if secret is None else secret
     salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
     if len(secret) != params.secret_bytes:
         raise ValueError(f"want a {params.secret_bytes}-byte secret, got {len(secret)}")
     mask = code.mask(params.code_bits)
-    codeword = np.zeros(params.code_bits, np.uint8)
-    size = params.bch.data_bytes
+    outer = np.zeros(params.outer_bits, np.uint8)
+    size = params.data_bytes
     for b in range(params.blocks):
-        codeword[b :: params.blocks] = params.bch.encode(secret[b * size : (b + 1) * size])
-    helper = np.packbits(codeword ^ selected_bits(code, mask))
+        outer[b :: params.blocks] = params.bch.encode(secret[b * size : (b + 1) * size])
+    helper = outer[_outer_index(params)] ^ code.signs[mask]
     key = _derive_key(secret, salt)
     commitment = Commitment(
         params=params, salt=salt, check=_check_value(key, salt), mask=mask, helper=helper
@@ -226,35 +214,54 @@ def commit(
     return commitment, key
 
 
-def open_commitment(commitment: Commitment, candidates: NDArray[np.uint8]) -> Opening:
-    """Try each row of ``candidates`` (H, code_bits) 0/1 until one opens the commitment."""
+def open_commitment(commitment: Commitment, values: NDArray[np.float32]) -> Opening:
+    """Does a probe whose `code.band_values` are ``values`` (P,) open ``commitment``?"""
     p = commitment.params
-    if candidates.ndim != 2 or candidates.shape[1] != p.code_bits:
-        raise ValueError(f"want candidates (H, {p.code_bits}), got {candidates.shape}")
-    offset = np.unpackbits(commitment.helper)[: p.code_bits]
-    for row, bits in enumerate(candidates):
-        received = bits ^ offset
-        decoded = [p.bch.decode(received[b :: p.blocks]) for b in range(p.blocks)]
-        if any(d is None for d in decoded):
-            continue
-        secret = b"".join(d[0] for d in decoded if d is not None)
-        key = _derive_key(secret, commitment.salt)
-        if hmac.compare_digest(_check_value(key, commitment.salt), commitment.check):
-            corrected = sum(d[1] for d in decoded if d is not None)
-            return Opening(opened=True, key=key, hypothesis=row, corrected=corrected)
-    return Opening(opened=False)
+    if values.shape != commitment.mask.shape:
+        raise ValueError(f"want values {commitment.mask.shape}, got {values.shape}")
+    votes = np.where(commitment.helper == 1, -1.0, 1.0) * values[commitment.mask]
+    received = (outer_sums(p, votes) > 0).astype(np.uint8)
+    decoded = [p.bch.decode(received[b :: p.blocks]) for b in range(p.blocks)]
+    if any(d is None for d in decoded):
+        return Opening(opened=False)
+    secret = b"".join(d[0] for d in decoded if d is not None)
+    key = _derive_key(secret, commitment.salt)
+    if not hmac.compare_digest(_check_value(key, commitment.salt), commitment.check):
+        return Opening(opened=False)
+    return Opening(opened=True, key=key, corrected=sum(d[1] for d in decoded if d is not None))
 
 
 def commit_to(
-    residuals: Sequence[NDArray[np.int8]], params: CommitmentParams = CommitmentParams()
+    patches: Sequence[NDArray[np.uint8]], params: CommitmentParams = CommitmentParams()
 ) -> tuple[Commitment, bytes]:
-    """Commit to an item from the residuals (S, S) int8 of its enrolment captures."""
-    return commit(enrolled_code(residuals, params.pool_bits), params)
+    """Commit to an item from the windows (S, S) uint8 of its enrolment captures."""
+    band = (params.shortest_px, params.longest_px)
+    return commit(enrol([band_values(p, *band) for p in patches]), params)
 
 
-def open_with(commitment: Commitment, residual: NDArray[np.int8]) -> Opening:
-    """Does this capture's residual (S, S) int8 open ``commitment``?"""
-    return open_commitment(commitment, probe_bits(residual, commitment.mask))
+def open_with(commitment: Commitment, patch: NDArray[np.uint8]) -> Opening:
+    """Does this capture's window (S, S) uint8 open ``commitment``?"""
+    p = commitment.params
+    return open_commitment(commitment, band_values(patch, p.shortest_px, p.longest_px))
+
+
+def outer_sums(params: CommitmentParams, votes: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Each outer bit's soft value (outer_bits,): the sum of the votes (K,) of its copies."""
+    sums = np.zeros(params.outer_bits)
+    np.add.at(sums, _outer_index(params), votes)
+    return sums
+
+
+def _outer_index(params: CommitmentParams) -> NDArray[np.intp]:
+    """For each committed bit (K,), the outer bit it repeats."""
+    return np.arange(params.code_bits) % params.outer_bits
+
+
+def _unpack(data: bytes, bits: int, name: str) -> NDArray[np.uint8]:
+    unpacked = np.unpackbits(np.frombuffer(data, np.uint8))
+    if unpacked[bits:].any():
+        raise ValueError(f"{name} has padding bits set")
+    return np.asarray(unpacked[:bits], np.uint8)
 
 
 def _derive_key(secret: bytes, salt: bytes) -> bytes:

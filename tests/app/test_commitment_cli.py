@@ -38,7 +38,7 @@ def test_commit_enrol_then_verify(
     assert _main("commit", "enrol", paths["enrol-1"], paths["enrol-2"], "--key", skey,
                  "--registry", ledger) == 0  # fmt: skip
     out = capsys.readouterr().out
-    assert "commitment sha256" in out and "1016 bits from 2 captures" in out
+    assert "commitment sha256" in out and "1392 bits from 2 captures" in out
     assert _main("commit", "verify", paths["again"], "--registry", ledger) == 0
     commit_out = capsys.readouterr().out
     assert "commitment opened" in commit_out

@@ -12,10 +12,11 @@ import pytest
 
 from app.flows.commitment import SCHEME, enrol_commitment
 from app.flows.commitment_eval import evaluate, table
-from app.flows.enrol import EnrolRefused, enrol
+from app.flows.enrol import EnrolRefused, enrol, prepare_record, register
 from app.flows.verify import Outcome, verify
-from fingerprint.commitment import Commitment
+from fingerprint.commitment import Commitment, CommitmentFormatError
 from fingerprint.gs1 import parse
+from fingerprint.locate import read_code
 from fingerprint.synth import Material, Tier, capture, make_item, write_dataset
 from fingerprint.template import SCHEME as TEMPLATE_SCHEME
 from registry_client.client import EmbeddedRegistry, create_ledger
@@ -88,6 +89,21 @@ def test_blurred_capture_is_a_retake_not_a_counterfeit(
     assert result.judgement is not None and result.judgement.issues
 
 
+def test_an_item_committed_in_format_version_1_fails_with_the_reason(
+    shots: Shots, ledger: tuple[EmbeddedRegistry, Signer]
+) -> None:
+    registry, maker = ledger
+    old = Path(__file__).parents[1] / "fingerprint/commitment/data/commitment_v1.bin"
+    code = read_code(cv2.cvtColor(shots.committed[0], cv2.COLOR_BGR2GRAY))
+    assert code is not None
+    prepared = prepare_record(
+        code.text, old.read_bytes(), scheme=SCHEME, scheme_version=1, signer=maker
+    )
+    register(prepared, registry)
+    with pytest.raises(CommitmentFormatError, match=r"version 1 .*re-enrol the item"):
+        verify(shots.committed_again, registry=registry)
+
+
 def test_enrolment_refuses_captures_of_two_items(
     shots: Shots, ledger: tuple[EmbeddedRegistry, Signer]
 ) -> None:
@@ -114,7 +130,7 @@ def test_evaluation_counts_every_probe(tmp_path: Path) -> None:
     for row in report.rows:  # probes: genuine-01 of each item; impostors: the other item
         assert row.enrolled == 2 and row.genuine.tried == 2 and row.other_items.tried == 2
         assert row.other_items.opened == 0 and row.copied_serial.tried == 2
-    assert 0.2 < report.other_distance_mean < 0.8
+    assert 0.2 < report.entropy.other_bits.mean < 0.8
     assert "| 2 | 2 |" in table(report)
     with pytest.raises(ValueError, match="needs at least 3"):
         evaluate(tmp_path, (3,))

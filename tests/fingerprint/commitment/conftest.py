@@ -1,4 +1,7 @@
-"""One PHOTO item enrolled from two EASY captures, a new capture of it, and another item."""
+"""One PHOTO item enrolled from two EASY captures, a new capture of it, and another item.
+
+Each is the commitment's window: cut at the code's refined frame.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +11,27 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-import fingerprint
-from fingerprint.synth import Material, Tier, capture, make_item
+from fingerprint.commitment import frame_window
+from fingerprint.image import to_gray
+from fingerprint.synth import Item, Material, Tier, capture, make_item
 
 
 @dataclass(frozen=True)
-class Residuals:
-    enrol: list[NDArray[np.int8]]
-    genuine: NDArray[np.int8]
-    other: NDArray[np.int8]
+class Windows:
+    enrol: list[NDArray[np.uint8]]
+    genuine: NDArray[np.uint8]
+    other: NDArray[np.uint8]
 
 
 @pytest.fixture(scope="session")
-def residuals() -> Residuals:
+def windows() -> Windows:
     rng = np.random.default_rng(8)
     item, other = make_item(rng, Material.PHOTO, 0), make_item(rng, Material.PHOTO, 1)
 
-    def shot(subject: fingerprint.synth.Item) -> NDArray[np.int8]:
-        return fingerprint.extract(capture(subject, rng, Tier.EASY)).features.residual
+    def shot(subject: Item) -> NDArray[np.uint8]:
+        framed = frame_window(to_gray(capture(subject, rng, Tier.EASY)))
+        assert framed is not None
+        return framed.patch
 
     enrol = [shot(item), shot(item)]
-    return Residuals(enrol=enrol, genuine=shot(item), other=shot(other))
+    return Windows(enrol=enrol, genuine=shot(item), other=shot(other))

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from fingerprint.commitment.bch import MAX_T, BchCode
 
-CODE = BchCode(9, 54)
+CODE = BchCode(9, 54, 17)
 
 
 def test_layout_of_the_default_code() -> None:
@@ -48,7 +48,7 @@ def test_codeword_is_systematic_bits() -> None:
 @pytest.mark.parametrize(("m", "t"), [(4, 10), (16, 10), (9, 0), (9, MAX_T + 1), (5, 40)])
 def test_bad_parameters_are_refused(m: int, t: int) -> None:
     with pytest.raises(ValueError, match=r"m=|no room|bchlib"):
-        BchCode(m, t)
+        BchCode(m, t, 1)
 
 
 def test_wrong_lengths_are_refused() -> None:
@@ -56,3 +56,16 @@ def test_wrong_lengths_are_refused() -> None:
         CODE.encode(b"short")
     with pytest.raises(ValueError, match="want 508 bits"):
         CODE.decode(np.zeros(500, np.uint8))
+
+
+def test_a_shortened_code_corrects_up_to_t_errors() -> None:
+    short = BchCode(8, 26, 8)  # the commitment's default blocks
+    assert (short.ecc_bits, short.block_bits) == (168, 232)
+    word = short.encode(bytes(range(8)))
+    word[np.random.default_rng(1).choice(232, 26, replace=False)] ^= 1
+    assert short.decode(word) == (bytes(range(8)), 26)
+
+
+def test_more_message_bytes_than_the_code_has_room_for_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"room for 1\.\.17 message bytes, got data_bytes=18"):
+        BchCode(9, 54, 18)

@@ -1,11 +1,11 @@
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fingerprint.bitcode import BitCode
 from fingerprint.commitment import (
     Commitment,
     CommitmentFormatError,
@@ -13,32 +13,41 @@ from fingerprint.commitment import (
     commit,
     open_commitment,
 )
-from fingerprint.commitment.code import selected_bits
+from fingerprint.commitment.code import band_size, enrol
 from fingerprint.commitment.scheme import MAGIC
 
 PARAMS = CommitmentParams()
+POOL = band_size(PARAMS.shortest_px, PARAMS.longest_px)  # 3,404: 4 padding bits in the mask
 RNG = np.random.default_rng(3)
-CODE = BitCode(
-    bits=np.packbits(RNG.integers(0, 2, 2048, dtype=np.uint8)),
-    margin=RNG.random(2048, np.float32),
-)
-COMMITMENT, KEY = commit(CODE, PARAMS, secret=bytes(range(34)), salt=b"s" * 16)
+VALUES = RNG.normal(size=POOL).astype(np.float32)
+CODE = enrol([VALUES])
+COMMITMENT, KEY = commit(CODE, PARAMS, secret=bytes(range(16)), salt=b"s" * 16)
 DATA = COMMITMENT.to_bytes()
-ONE_BLOCK = commit(CODE, CommitmentParams(blocks=1), secret=bytes(17), salt=b"s" * 16)[0]
-DATA1 = ONE_BLOCK.to_bytes()  # 508 bits of helper data: 4 padding bits
-SALT_AT, CHECK_AT, MASK_AT, HELPER_AT = 11, 27, 59, 59 + 256
+SHORT = CommitmentParams(repeat=1, blocks=1, t=24)  # 228 bits: 4 padding bits of helper data
+DATA1 = commit(CODE, SHORT, secret=bytes(8), salt=b"s" * 16)[0].to_bytes()
+SALT_AT, CHECK_AT, MASK_AT, HELPER_AT = 13, 29, 61, 61 + 426
+VERSION_1 = (Path(__file__).parent / "data" / "commitment_v1.bin").read_bytes()
+"""A real commitment of format version 1 (spectral code), made by the code before it."""
 
 
 def test_layout_and_round_trip() -> None:
-    assert len(DATA) == HELPER_AT + 127
-    assert DATA[:4] == MAGIC and DATA[SALT_AT:CHECK_AT] == b"s" * 16
+    assert len(DATA) == HELPER_AT + 1392 // 8
+    assert DATA[:4] == MAGIC and DATA[4:13] == bytes([2, 0, 7, 16, 3, 8, 26, 8, 2])
+    assert DATA[SALT_AT:CHECK_AT] == b"s" * 16
     again = Commitment.from_bytes(DATA)
     assert again.to_bytes() == DATA and again.params == PARAMS
     assert again.digest() == hashlib.sha256(DATA).hexdigest()
+    assert open_commitment(again, VALUES).key == KEY
 
 
 def test_same_inputs_same_bytes() -> None:
-    assert commit(CODE, PARAMS, secret=bytes(range(34)), salt=b"s" * 16)[0].to_bytes() == DATA
+    assert commit(CODE, PARAMS, secret=bytes(range(16)), salt=b"s" * 16)[0].to_bytes() == DATA
+
+
+def test_a_version_1_commitment_is_refused_with_the_reason() -> None:
+    assert VERSION_1[:6] == MAGIC + b"\x01\x00" and len(VERSION_1) == 442
+    with pytest.raises(CommitmentFormatError, match=r"version 1 \(the spectral code\).*re-enrol"):
+        Commitment.from_bytes(VERSION_1)
 
 
 def _set(data: bytes, at: int, value: bytes) -> bytes:
@@ -50,15 +59,21 @@ def _set(data: bytes, at: int, value: bytes) -> bytes:
     [
         (b"", "not a Hallmark commitment"),
         (b"HMFP" + DATA[4:], "not a Hallmark commitment"),
-        (_set(DATA, 4, b"\x02\x00"), "version 2"),
-        (_set(DATA, 6, b"\x30\x00"), "pool_bits must be a multiple"),
-        (_set(DATA, 8, b"\x04"), "m=4"),
-        (_set(DATA, 9, b"\x00"), "t=0"),
-        (_set(DATA, 10, b"\x05"), "more than the pool"),
+        (_set(DATA, 4, b"\x03\x00"), "version 3, this reads 2"),
+        (DATA[:10], "truncated: 10 bytes, the header alone is 13"),
+        (_set(DATA, 6, b"\x00"), "shortest_px must be an integer in 1..255, got 0"),
+        (_set(DATA, 7, b"\x06"), "want 2 ≤ shortest_px < longest_px"),
+        (_set(DATA, 8, b"\x00"), "repeat must be"),
+        (_set(DATA, 9, b"\x04"), "m=4"),
+        (_set(DATA, 10, b"\x00"), "t=0"),
+        (_set(DATA, 11, b"\x0b"), r"room for 1\.\.10 message bytes"),
+        (_set(DATA, 12, b"\x00"), "blocks must be"),
+        (_set(DATA, 8, b"\x04"), "truncated"),
         (DATA[:-1], "truncated"),
         (DATA + b"\x00", "trailing"),
         (_set(DATA, MASK_AT, bytes([DATA[MASK_AT] ^ 0x01])), "mask selects"),
-        (_set(DATA1, len(DATA1) - 1, bytes([DATA1[-1] | 0x0F])), "padding bits"),
+        (_set(DATA, HELPER_AT - 1, bytes([DATA[HELPER_AT - 1] | 0x01])), "mask has padding"),
+        (_set(DATA1, len(DATA1) - 1, bytes([DATA1[-1] | 0x0F])), "helper data has padding"),
     ],
 )
 def test_corrupt_bytes_are_refused_with_the_reason(data: bytes, message: str) -> None:
@@ -67,9 +82,9 @@ def test_corrupt_bytes_are_refused_with_the_reason(data: bytes, message: str) ->
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=600))
+@given(st.binary(max_size=700))
 def test_arbitrary_bytes_parse_or_raise_the_format_error(data: bytes) -> None:
-    for candidate in (data, MAGIC + data, DATA[:10] + data):
+    for candidate in (data, MAGIC + data, DATA[:13] + data):
         try:
             parsed = Commitment.from_bytes(candidate)
         except CommitmentFormatError:
@@ -86,6 +101,5 @@ def test_a_flipped_byte_is_refused_or_changes_the_digest(at: int, flip: int) -> 
     except CommitmentFormatError:
         return
     assert parsed.to_bytes() == tampered and parsed.digest() != COMMITMENT.digest()
-    if SALT_AT <= at < MASK_AT:  # salt or check: the genuine code no longer opens it
-        bits = selected_bits(CODE, COMMITMENT.mask)[None]
-        assert not open_commitment(parsed, bits).opened
+    if SALT_AT <= at < MASK_AT:  # salt or check: the enrolled values no longer open it
+        assert not open_commitment(parsed, VALUES).opened
