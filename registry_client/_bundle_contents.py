@@ -32,8 +32,8 @@ from registry_client.records import (
     ProductRecord,
     Record,
     Revocation,
-    SignatureChecks,
     SignedEnvelope,
+    check_ahead,
     parse_record,
 )
 from registry_client.registry import (
@@ -157,7 +157,7 @@ def check_contents(
     templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
     in_order = [peeked[i].envelope for leaves in by_item.values() for i in leaves]
-    signatures = SignatureChecks(in_order, policy.manufacturers)
+    signatures = check_ahead(in_order, policy.manufacturers)
     checked = 0
     for item, indexes in by_item.items():
         checked += len(indexes)

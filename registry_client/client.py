@@ -55,9 +55,9 @@ from registry_client.records import (
     ProductRecord,
     Record,
     Revocation,
-    SignatureChecks,
     SignedEnvelope,
     VerificationEvent,
+    check_ahead,
     parse_record,
 )
 from registry_client.registry import (
@@ -216,11 +216,11 @@ class EmbeddedRegistry:
         record naming a hologram template.
 
         Makes the same checks in the same order, item by item, but verifies the batch's
-        signatures ahead on a thread pool (`SignatureChecks`) while this thread parses,
+        signatures ahead on a thread pool (`check_ahead`) while this thread parses,
         reads each signer's key events once and looks up all items in one query. An item
         in ``pending`` or earlier in ``items`` (and admitted) is a `DuplicateItemError`.
         """
-        signatures = SignatureChecks([item[0] for item in items], self._policy.manufacturers)
+        signatures = check_ahead([item[0] for item in items], self._policy.manufacturers)
         key_events: dict[str, list[bytes]] = {}
         checked: list[ProductRecord | RegistryError | ValueError] = []
         for n, (envelope, template, *hologram) in enumerate(items, 1):

@@ -29,18 +29,12 @@ https://c2sp.org/signed-note (key names and IDs).
 from __future__ import annotations
 
 import functools
-import os
 import re
-import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, TypeAlias
-
-import nacl.exceptions
-import nacl.signing
 
 from registry_client._codecs import (
     Base64,
@@ -65,6 +59,8 @@ from registry_client.canonical import JSONValue, canonical_json, load_canonical_
 from registry_client.errors import RecordFormatError, SignatureError
 from registry_client.item import CSET82, MAX_SERIAL_LENGTH, ItemId
 from registry_client.note import KeyId, KeyType, SignerKey, VerifierKey
+from registry_client.signatures import CheckedAhead, signature_valid
+from registry_client.signatures import forget as forget_signatures
 
 __all__ = [
     "MAX_ENVELOPE_SIZE",
@@ -79,12 +75,12 @@ __all__ = [
     "RecordType",
     "Region",
     "Revocation",
-    "SignatureChecks",
     "SignedEnvelope",
     "Signer",
     "Verdict",
     "VerificationEvent",
     "canonical_json",
+    "check_ahead",
     "clear_caches",
     "encode_record",
     "generate_key",
@@ -106,7 +102,7 @@ MAX_TEMPLATE_SIZE = 16 * 1024 * 1024
 _ED25519_SIG_SIZE = 64
 _SCHEME = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _CACHE_SIZE = 16_384
-"""Parsed envelopes, parsed payloads and signature results remembered (LRU, by bytes)."""
+"""Parsed envelopes and payloads remembered (LRU, by bytes; signature answers: `signatures`)."""
 
 
 class RecordType(StrEnum):
@@ -384,7 +380,7 @@ class SignedEnvelope:
             raise SignatureError(
                 f"key {key.reference} is not an Ed25519 record key", key=key.reference
             )
-        if not _signature_valid(key.public_key, self.payload, self.signature):
+        if not signature_valid(key.public_key, _signed_message(self.payload), self.signature):
             raise SignatureError(
                 f"record signature by {key.reference} does not verify", key=key.reference
             )
@@ -422,94 +418,34 @@ def _parse_envelope(data: bytes) -> SignedEnvelope:
     return envelope
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _signature_valid(public_key: bytes, payload: bytes, signature: bytes) -> bool:
-    """Whether ``signature`` by Ed25519 ``public_key`` covers ``payload`` (remembered).
-
-    The answer depends only on the three byte strings, so remembering it checks nothing
-    less; PyNaCl releases the GIL while it verifies, so threads can share the work.
-    """
-    try:
-        _verify_key(public_key).verify(_signed_message(payload), signature)
-    except nacl.exceptions.BadSignatureError:
-        return False
-    return True
-
-
-@functools.lru_cache(maxsize=256)
-def _verify_key(public_key: bytes) -> nacl.signing.VerifyKey:
-    return nacl.signing.VerifyKey(public_key)
-
-
-_POOL_MUTEX = threading.Lock()
-_POOL: list[ThreadPoolExecutor] = []
-_CHUNK = 64
-"""Signatures a pool task verifies."""
-_AHEAD = 16
-"""Chunks queued beyond the one waited for: work for every core, well inside the cache."""
-
-
-def _pool() -> ThreadPoolExecutor:
-    with _POOL_MUTEX:
-        if not _POOL:
-            workers = max(2, min(8, os.cpu_count() or 2))
-            _POOL.append(ThreadPoolExecutor(workers, thread_name_prefix="record-verify"))
-        return _POOL[0]
-
-
 def clear_caches() -> None:
     """Forget remembered parses and signature results (benchmarks measure cold checks)."""
     _parse_record.cache_clear()
     _parse_envelope.cache_clear()
-    _signature_valid.cache_clear()
+    forget_signatures()
 
 
-class SignatureChecks:
-    """The Ed25519 checks of a batch of envelopes, running ahead on a thread pool.
+def check_ahead(envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> CheckedAhead:
+    """Start checking the signatures of ``envelopes`` by trusted ``keys`` on a pool.
 
-    PyNaCl releases the GIL, so while the pool verifies, the caller's thread does the
-    batch's other work (parsing, proofs, lookups). ``wait(n)`` returns once the first
-    ``n`` envelopes' results are remembered, so their `SignedEnvelope.open` finds its
-    answer ready instead of verifying again. Nothing is raised or skipped here: `open`
-    still makes every check itself. At most `_AHEAD` chunks run ahead of the one waited
-    for, so a batch of any size stays within the remembered results.
+    Nothing is raised or skipped: ``wait(n)`` on the answer returns once the first ``n``
+    are checked, and the `SignedEnvelope.open` of each (which makes every check itself)
+    then finds its signature's answer ready. An envelope whose signer names no key, or
+    an ambiguous one, is left for `open` to refuse.
     """
-
-    def __init__(self, envelopes: Sequence[SignedEnvelope], keys: Iterable[VerifierKey]) -> None:
-        by_id: dict[KeyId, list[bytes]] = {}
-        for key in keys:
-            if key.key_type is KeyType.ED25519:
-                by_id.setdefault(KeyId.of(key), []).append(key.public_key)
-        # No key, or an ambiguous one: nothing to check ahead, `open` reports it.
-        unique = {key_id: found[0] for key_id, found in by_id.items() if len(found) == 1}
-        jobs = [
-            (public, e.payload, e.signature) if (public := unique.get(e.signer)) else None
+    by_id: dict[KeyId, list[bytes]] = {}
+    for key in keys:
+        if key.key_type is KeyType.ED25519:
+            by_id.setdefault(KeyId.of(key), []).append(key.public_key)
+    unique = {key_id: found[0] for key_id, found in by_id.items() if len(found) == 1}
+    return CheckedAhead(
+        [
+            (public, _signed_message(e.payload), e.signature)
+            if (public := unique.get(e.signer))
+            else None
             for e in envelopes
         ]
-        # A batch of one or two chunks is not worth the hand-off: `open` verifies in turn.
-        few = len(jobs) < 2 * _CHUNK
-        self._chunks = [] if few else [jobs[i : i + _CHUNK] for i in range(0, len(jobs), _CHUNK)]
-        self._futures: list[Future[None]] = []
-        self._done = 0
-        self._submit(_AHEAD)
-
-    def wait(self, n: int) -> None:
-        """Block until the checks of the first ``n`` envelopes are done."""
-        need = min(-(-n // _CHUNK), len(self._chunks))
-        self._submit(need + _AHEAD)
-        for future in self._futures[self._done : need]:
-            future.result()
-        self._done = max(self._done, need)
-
-    def _submit(self, count: int) -> None:
-        for chunk in self._chunks[len(self._futures) : count]:
-            self._futures.append(_pool().submit(_check_chunk, chunk))
-
-
-def _check_chunk(chunk: Sequence[tuple[bytes, bytes, bytes] | None]) -> None:
-    for job in chunk:
-        if job is not None:
-            _signature_valid(*job)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
