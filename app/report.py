@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -14,7 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
-from app.flows.evaluation import GENUINE, IMPOSTOR_ROLES, EvalReport, GroupMetrics
+from app.flows.evaluation import GENUINE, IMPOSTOR_ROLES, TARGET_FRR, EvalReport, GroupMetrics
+from fingerprint import Decision
 from fingerprint.evaluate import det_curve
 
 
@@ -49,9 +51,34 @@ def summary(report: EvalReport) -> str:
         f"{report.threshold:+.2f}; '*' marks FRR at a FAR the impostor count cannot resolve; "
         "FTA: genuine captures whose code was not found (a retake), left out of EER and FRR"
     )
+    lines.extend(_print_copy_lines(report))
+    lines.append(_decision_line(report))
     if report.failed_images:
         lines.append(f"{len(report.failed_images)} images could not be fingerprinted")
     return "\n".join(lines)
+
+
+def _print_copy_lines(report: EvalReport) -> list[str]:
+    """Print copies accepted at the decision threshold and at FRR = TARGET_FRR, overall."""
+    overall = report.groups[-1]
+    points = (
+        ("at the decision threshold", overall.print_copy_at_threshold),
+        (f"at FRR ≤ {100 * TARGET_FRR:g}%", overall.print_copy_at_target_frr),
+    )
+    return [
+        f"print copies {where} ({p.threshold:+.2f}, FRR {_pct(p.frr)}): {p.accepted} of "
+        f"{p.attacks} accepted, {_pct(p.rate)} (95% upper bound {_pct(p.upper)})"
+        for where, p in points
+        if p is not None
+    ]
+
+
+def _decision_line(report: EvalReport) -> str:
+    """How many pairs of each role got each decision."""
+    counts = Counter((p.role, p.decision) for p in report.pairs)
+    roles = dict.fromkeys(p.role for p in report.pairs)
+    parts = (f"{role} " + " ".join(f"{counts[role, d]} {d}" for d in Decision) for role in roles)
+    return "decisions: " + "; ".join(parts)
 
 
 def _pct(value: float, resolved: bool = True) -> str:

@@ -20,7 +20,15 @@ import fingerprint
 from app.flows.batch import extract_all, parallel_map
 from fingerprint import Decision, Template
 from fingerprint.calibrate import Fusion, fit_fusion
-from fingerprint.evaluate import OperatingPoint, acceptance, equal_error_rate, frr_at_far
+from fingerprint.evaluate import (
+    AttackPoint,
+    OperatingPoint,
+    acceptance,
+    attack_point,
+    attack_point_at_frr,
+    equal_error_rate,
+    frr_at_far,
+)
 from fingerprint.params import MatchParams
 from fingerprint.quality import RetakeReason
 from fingerprint.synth import ManifestRow, read_manifest
@@ -29,6 +37,8 @@ GENUINE = "genuine"
 OTHER_ITEM = "other_item"
 ATTACKS = ("copied_serial", "print_copy", "twin")
 IMPOSTOR_ROLES = (OTHER_ITEM, "copied_serial")
+#: The genuine-rejection rate at which issue 2 sets the print-copy target (≤ 0.1% accepted).
+TARGET_FRR = 0.01
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +68,10 @@ class GroupMetrics:
     attack_acceptance: dict[str, float]
     first_pass_success: float
     failure_to_acquire: float
+    print_copy_at_threshold: AttackPoint | None
+    """Print copies accepted at the decision threshold (None without print copies)."""
+    print_copy_at_target_frr: AttackPoint | None
+    """Print copies accepted at the threshold where FRR is at most ``TARGET_FRR``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,9 +155,17 @@ def _metrics(name: str, results: list[PairResult], params: MatchParams) -> Group
     def scores(*roles: str) -> NDArray[np.float64]:
         return np.array([r.score for r in results if r.role in roles and r.acquired], np.float64)
 
-    genuine, impostor = scores(GENUINE), scores(*IMPOSTOR_ROLES)
+    genuine, impostor, copies = scores(GENUINE), scores(*IMPOSTOR_ROLES), scores("print_copy")
     eer, eer_threshold = equal_error_rate(genuine, impostor)
     decisions = [r.decision for r in results if r.role == GENUINE]
+    at_threshold, at_target = (
+        (
+            attack_point(genuine, copies, params.genuine_at),
+            attack_point_at_frr(genuine, copies, TARGET_FRR),
+        )
+        if len(copies)
+        else (None, None)
+    )
     return GroupMetrics(
         name=name,
         genuine_pairs=len(genuine),
@@ -157,6 +179,8 @@ def _metrics(name: str, results: list[PairResult], params: MatchParams) -> Group
         },
         first_pass_success=float(np.mean([d != Decision.RETAKE for d in decisions])),
         failure_to_acquire=float(np.mean([not r.acquired for r in results if r.role == GENUINE])),
+        print_copy_at_threshold=at_threshold,
+        print_copy_at_target_frr=at_target,
     )
 
 

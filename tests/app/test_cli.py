@@ -83,7 +83,12 @@ def test_eval_writes_json_png_and_html(
     assert names == ["paper", "plastic", "overall"]
     assert cv2.imread(str(tmp_path / "report" / "det.png")) is not None
     assert "<table>" in (tmp_path / "report" / "report.html").read_text()
-    assert "overall" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "overall" in out
+    assert "print copies at FRR ≤ 1% (" in out and "of 4 accepted" in out
+    assert "decisions: genuine " in out
+    overall = report["groups"][-1]
+    assert overall["print_copy_at_target_frr"]["attacks"] == 4
 
 
 def test_eval_without_manifest_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
