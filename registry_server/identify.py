@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from fingerprint.identify import (
+    LANES_FROM,
     NO_CODE_ANGLES,
     NO_CODE_RADIUS_FRACTION,
     NO_CODE_SCALES,
@@ -65,9 +66,11 @@ MAX_K = 20
 CHUNK = 1024
 """Leaves the follower indexes between two looks at the index lock and the stop flag
 (about 3 s of template decoding when all are products: 3 ms each, docs/identify.md)."""
-WAIT = 2.0
+WAIT = 5.0
 """Seconds a query waits for the follower to index what was logged before it came
-(an item registered a moment ago is found); past that it is answered 503."""
+(an item registered a moment ago is found); past that it is answered 503. Under the
+client's 10 s read timeout (`registry_client.client.DEFAULT_TIMEOUT`); 2 s was too
+short for a server just started on the loaded 2-core machine (load average 13)."""
 POLL = 10.0
 """Seconds between the follower's looks at the log when no query wakes it (other
 server processes may append to a shared PostgreSQL log)."""
@@ -178,13 +181,10 @@ class ServerIndex:
         store = self._store
         if not isinstance(store, EmbeddedRegistry):
             raise NotWalkableError(f"a {type(store).__name__} cannot be walked item by item")
-        self.start()
-        size = store.checkpoint().size
-        self._wake.set()
+        size = self._caught_up(store, self._wait)
         one = len(codes) == 1
         fraction = RADIUS_FRACTION if one else NO_CODE_RADIUS_FRACTION
         with self._progress:
-            self._progress.wait_for(lambda: self._indexed >= size or self._failure, self._wait)
             if self._indexed < size:
                 if self._failure is not None:
                     raise self._failure
@@ -200,9 +200,28 @@ class ServerIndex:
                 method=Method.MIH if one else Method.SCAN,
             )
 
+    def ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the index to cover the log as it is now; whether
+        it does (for operators and tests: queries wait ``wait`` s themselves)."""
+        store = self._store
+        if not isinstance(store, EmbeddedRegistry):
+            return False
+        size = self._caught_up(store, timeout)
+        return self._indexed >= size
+
+    def _caught_up(self, store: EmbeddedRegistry, timeout: float) -> int:
+        """The log's size now, once the index covers it, it failed, or ``timeout`` passed."""
+        self.start()
+        size = store.checkpoint().size
+        self._wake.set()
+        with self._progress:
+            self._progress.wait_for(lambda: self._indexed >= size or self._failure, timeout)
+        return size
+
     def _follow(self, store: EmbeddedRegistry) -> None:
         """The background thread: resume from the file, then catch up whenever woken
         (by a query) or every `POLL` seconds, saving every `SAVE_EVERY` leaves."""
+        _warm_kernels()
         self._resume(store)
         while not self._stopping.is_set():
             try:
@@ -292,6 +311,16 @@ class _Rate:
     def seconds_for(self, leaves: int) -> int:
         rate = self._leaves / self._seconds if self._seconds > 0 else DEFAULT_RATE
         return max(1, min(MAX_RETRY_AFTER, math.ceil(leaves / max(rate, 1.0))))
+
+
+def _warm_kernels() -> None:
+    """Compile the search kernels (or load them from Numba's cache) before a query needs
+    them: cold, that takes seconds, which a query would otherwise wait for."""
+    index = Index(N_BITS)
+    code = np.zeros((1, N_BITS // 8), np.uint8)
+    index.add_many(code, ["warm-up"], [bytes(32)])
+    index.search(code, k=1)
+    index.search(np.repeat(code, LANES_FROM, axis=0), k=1, method=Method.SCAN)
 
 
 def _spot_check(index: Index, store: EmbeddedRegistry) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from registry_samples import ledger, manufacturer, product
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 import registry_server.identify as server_identify
@@ -111,6 +112,7 @@ def test_identify_answers_the_same_on_every_backend(backend: Backend) -> None:
     registry.register(*product(backend.maker, "OTHER-SCHEME"))  # not indexed
     app = create_app(registry, index_path=backend.state / "identify.hmix")
     with TestClient(app) as client:
+        assert app.state.index.ready(timeout=120)
         answer = client.post("/identify", json=_query(_code(1), k=1))
         assert answer.status_code == 200, answer.json()
         template_sha256 = hashlib.sha256(_template(1)).hexdigest()
@@ -161,9 +163,15 @@ def _served_once(backend: Backend) -> tuple[Path, EmbeddedRegistry]:
     registry = backend.open()
     for i in range(4):
         _enrol(registry, backend.maker, f"ID{i}", seed=i)
-    with TestClient(create_app(registry, index_path=path)) as client:
+    with TestClient(_ready(create_app(registry, index_path=path))) as client:
         assert client.post("/identify", json=_query(_code(0))).status_code == 200
     return path, registry
+
+
+def _ready(app: Starlette) -> Starlette:
+    """``app`` once its index covers the log (built in the background from start-up)."""
+    assert app.state.index.ready(timeout=120)
+    return app
 
 
 def test_a_restarted_server_resumes_from_its_saved_index(
@@ -177,7 +185,7 @@ def test_a_restarted_server_resumes_from_its_saved_index(
         _enrol(registry, backend.maker, f"ID{i}", seed=i)
     decodes = _watch_decodes(monkeypatch)
     restarted = backend.open()
-    with TestClient(create_app(restarted, index_path=path)) as client:
+    with TestClient(_ready(create_app(restarted, index_path=path))) as client:
         for i in (0, 5):
             found = client.post("/identify", json=_query(_code(i), k=1)).json()["candidates"]
             assert [c["item"] for c in found] == [_item(f"ID{i}")]
@@ -243,7 +251,7 @@ def test_an_index_file_that_cannot_be_trusted_is_rebuilt(
     path, registry = _served_once(backend)
     _DAMAGE[how](path, registry)
     caplog.set_level(logging.WARNING, logger=server_identify.__name__)
-    with TestClient(create_app(backend.open(), index_path=path)) as client:
+    with TestClient(_ready(create_app(backend.open(), index_path=path))) as client:
         for i in range(4):
             found = client.post("/identify", json=_query(_code(i), k=1)).json()["candidates"]
             assert found[0]["item"] == _item(f"ID{i}") and found[0]["distance"] == 0
@@ -272,7 +280,11 @@ def test_a_query_during_the_build_gets_503_with_retry_after(
     finally:
         release.set()
         index.stop()
-    found = ServerIndex(registry).search(_code(0).reshape(1, -1), k=1)
+    again = ServerIndex(registry)
+    try:
+        found = again.search(_code(0).reshape(1, -1), k=1)
+    finally:
+        again.stop()
     assert [c.label for c in found] == [_item("ID0")]
 
 
@@ -317,7 +329,7 @@ def test_no_code_queries_have_their_own_stricter_limit(tmp_path: Path) -> None:
     _enrol(registry, maker, "ID0", seed=0)
     limits = Limits(write_burst=100, scan_rate=0.001, scan_burst=2)
     try:
-        with TestClient(create_app(registry, limits=limits)) as client:
+        with TestClient(_ready(create_app(registry, limits=limits))) as client:
             no_code = _query(_code(0), _code(1))
             assert [client.post("/identify", json=no_code).status_code for _ in range(2)] == [
                 200,
