@@ -25,6 +25,7 @@ def register_commands(subparsers: Any) -> None:
     synth.add_argument("out", type=Path)
     synth.add_argument("--items", type=int, default=20)
     synth.add_argument("--bursts", type=int, default=2, help="genuine bursts per item")
+    synth.add_argument("--attacks", type=int, default=1, help="bursts of each attack per item")
     synth.add_argument("--frames", type=int, default=16, help="frames per burst (enrolment: 24)")
     synth.add_argument("--tier", choices=("easy", "medium", "hard"), default="medium")
     synth.add_argument("--seed", type=int, default=1)
@@ -51,12 +52,13 @@ def _synth(args: argparse.Namespace) -> int:
     from fingerprint.synth import Tier
     from fingerprint.synth.hologram_dataset import write_hologram_dataset
 
-    if args.items < 2 or args.bursts < 1 or not 10 <= args.frames <= 60:
-        raise ValueError("need --items ≥ 2, --bursts ≥ 1 and 10 ≤ --frames ≤ 60")
+    if args.items < 2 or args.bursts < 1 or args.attacks < 0 or not 10 <= args.frames <= 60:
+        raise ValueError("need --items ≥ 2, --bursts ≥ 1, --attacks ≥ 0 and 10 ≤ --frames ≤ 60")
     manifest = write_hologram_dataset(
         args.out,
         items=args.items,
         bursts_per_item=args.bursts,
+        attacks_per_item=args.attacks,
         frames=args.frames,
         tier=Tier(args.tier),
         seed=args.seed,

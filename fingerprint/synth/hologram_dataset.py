@@ -5,8 +5,8 @@ Layout under ``out_dir``::
     manifest.csv
     hologram-0000/enrol/frame-00.jpg …       Tier.EASY burst, for enrolment
     hologram-0000/genuine-00/frame-00.jpg …  bursts of the same item at the chosen tier
-    hologram-0000/printed_copy/…             one burst of each attack against the item
-    hologram-0000/screen/…
+    hologram-0000/printed_copy/…             bursts of each attack against the item
+    hologram-0000/screen/…                   (``printed_copy-01/``, … after the first)
     hologram-0000/generic_film/…
 
 ``manifest.csv`` has the header ``path,item_id,role,target_item``: ``path`` is the
@@ -109,7 +109,7 @@ def read_burst_manifest(path: Path) -> list[BurstRow]:
 
 
 def _item_bursts(
-    out_dir: Path, index: int, *, bursts: int, frames: int, tier: Tier, seed: int
+    out_dir: Path, index: int, *, bursts: int, attacks: int, frames: int, tier: Tier, seed: int
 ) -> list[BurstRow]:
     root = np.random.SeedSequence(seed, spawn_key=(index,))
     item_seed, attack_seed, capture_seed = root.spawn(3)
@@ -118,8 +118,12 @@ def _item_bursts(
         ("enrol", item, HologramRole.ENROL, Tier.EASY, ENROL_FRAMES)
     ]
     shots += [(f"genuine-{k:02d}", item, HologramRole.GENUINE, tier, frames) for k in range(bursts)]
+    # the first attack of each kind draws from the kind's seed as it always did
     for (role, attack), child in zip(ATTACKS, attack_seed.spawn(len(ATTACKS)), strict=True):
-        shots.append((str(role), attack(item, np.random.default_rng(child)), role, tier, frames))
+        seeds = [child, *child.spawn(attacks - 1)] if attacks else []
+        for k, grand in enumerate(seeds):
+            name = str(role) if k == 0 else f"{role}-{k:02d}"
+            shots.append((name, attack(item, np.random.default_rng(grand)), role, tier, frames))
     rows = []
     for (name, subject, role, shot_tier, count), child in zip(
         shots, capture_seed.spawn(len(shots)), strict=True
@@ -140,6 +144,7 @@ def write_hologram_dataset(
     *,
     items: int,
     bursts_per_item: int,
+    attacks_per_item: int = 1,
     frames: int = 16,
     tier: Tier = Tier.MEDIUM,
     seed: int = 1,
@@ -148,18 +153,30 @@ def write_hologram_dataset(
     """Write ``items`` hologram items' bursts under ``out_dir``; return the manifest's path.
 
     Each item gets an EASY enrolment burst of 24 frames, ``bursts_per_item`` genuine
-    bursts and one burst of each attack, of ``frames`` frames at ``tier``.
+    bursts and ``attacks_per_item`` bursts of each attack, of ``frames`` frames at ``tier``.
     """
-    if items < 1 or bursts_per_item < 0 or not 1 <= frames <= 60 or workers < 1:
+    if (
+        items < 1
+        or bursts_per_item < 0
+        or attacks_per_item < 0
+        or not 1 <= frames <= 60
+        or workers < 1
+    ):
         raise ValueError(
-            f"want items ≥ 1, bursts_per_item ≥ 0, 1 ≤ frames ≤ 60, workers ≥ 1, got "
-            f"{items}, {bursts_per_item}, {frames}, {workers}"
+            f"want items ≥ 1, bursts_per_item ≥ 0, attacks_per_item ≥ 0, 1 ≤ frames ≤ 60, "
+            f"workers ≥ 1, got {items}, {bursts_per_item}, {attacks_per_item}, {frames}, {workers}"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         per_item = pool.map(
             lambda k: _item_bursts(
-                out_dir, k, bursts=bursts_per_item, frames=frames, tier=tier, seed=seed
+                out_dir,
+                k,
+                bursts=bursts_per_item,
+                attacks=attacks_per_item,
+                frames=frames,
+                tier=tier,
+                seed=seed,
             ),
             range(items),
         )
