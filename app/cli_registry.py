@@ -227,7 +227,7 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     with registry_from(args) as registry:
         leaf = keys.rotate_key(registry, old, new)
     print(f"{new.reference} replaces {old.key_id.format()}: {_logged(leaf)}")
-    print("  add the new key to the policies that should trust it")
+    print("  verifiers that trust the old key trust the new one; the old key signs nothing more")
     return 0
 
 

@@ -27,7 +27,6 @@ from registry_client.note import (
 )
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
-    KeyAction,
     KeyEvent,
     ProductRecord,
     Record,
@@ -40,7 +39,9 @@ from registry_client.registry import (
     ITEM,
     KEY,
     check_product,
+    entry_keys,
 )
+from registry_client.succession import chain, known_keys
 from registry_client.tiles import (
     TILE_WIDTH,
     Tile,
@@ -134,15 +135,17 @@ def check_contents(
     selection: Selection,
 ) -> Indexes:
     """Check that the entries are one selected product record per item, with their
-    revocations and key events, each product validly signed by an unrevoked policy key
-    and matched by its template and hologram template, if any (`registry.check_product`);
-    returns their indexes and those blobs, each looked up by its SHA-256 with ``template``."""
+    revocations and the key events their signers' trust rests on (`succession`), each
+    product validly signed by a key the policy trusts at its leaf and matched by its
+    template and hologram template, if any (`registry.check_product`); returns their
+    indexes and those blobs, each looked up by its SHA-256 with ``template``."""
     by_item: defaultdict[ItemId, list[int]] = defaultdict(list)
     by_key: defaultdict[str, list[int]] = defaultdict(list)
     for i in sorted(peeked):
         record = peeked[i].record
         if isinstance(record, KeyEvent):
-            by_key[KeyId.of(record.key).format()].append(i)
+            for _, key in entry_keys(record):  # a rotation under both its keys
+                by_key[key].append(i)
         elif isinstance(record, ProductRecord | Revocation):
             by_item[record.item].append(i)
         else:
@@ -150,14 +153,16 @@ def check_contents(
                 f"a {record.TYPE} record; bundles hold products, revocations and key events",
                 field=f"{ENTRY_PREFIX}{i}",
             )
-    revoking = {
-        key: [peeked[i].data for i in indexes if _revokes(peeked[i].record)]
-        for key, indexes in by_key.items()
-    }
+
+    def key_events(key: KeyId) -> list[tuple[int, bytes]]:
+        return [(i, peeked[i].data) for i in by_key.get(key.format(), ())]
+
     templates: dict[bytes, bytes] = {}
     used_keys: set[str] = set()
     in_order = [peeked[i].envelope for leaves in by_item.values() for i in leaves]
-    signatures = check_ahead(in_order, policy.manufacturers)
+    end = max(peeked, default=0) + 1
+    signers = {envelope.signer for envelope in in_order}
+    signatures = check_ahead(in_order, known_keys(signers, end, policy, key_events))
     checked = 0
     for item, indexes in by_item.items():
         checked += len(indexes)
@@ -190,22 +195,23 @@ def check_contents(
                     field=f"{BLOB_PREFIX}{record.hologram_sha256.hex()}",
                 )
             templates[record.hologram_sha256] = hologram
-        key = record.manufacturer.format()
-        check_product(envelope, blob, policy, revoking.get(key, ()), hologram)
+        check_product(envelope, blob, policy, key_events, index, hologram)
         templates[record.template_sha256] = blob
-        used_keys.add(key)
-    if extra_keys := sorted(set(by_key) - used_keys):
-        raise BundleFormatError(f"key events for {extra_keys[0]}, which signed no bundled record")
+        chained = chain(record.manufacturer, index, policy, key_events)
+        used_keys.update(KeyId.of(key).format() for key in chained)
+    for i in sorted({i for indexes in by_key.values() for i in indexes}):
+        keys = [key for _, key in entry_keys(peeked[i].record)]
+        if not used_keys.intersection(keys):
+            raise BundleFormatError(
+                f"key events for {keys[0]}, on which no bundled record's trust rests",
+                field=f"{ENTRY_PREFIX}{i}",
+            )
     return Indexes(
         by_item={s: tuple(v) for s, v in by_item.items()},
         by_key={k: tuple(v) for k, v in by_key.items()},
         templates=templates,
         records=len(by_item),
     )
-
-
-def _revokes(record: Record) -> bool:
-    return isinstance(record, KeyEvent) and record.action is KeyAction.REVOKE
 
 
 def tiles_for_entries(indexes: Iterable[int], size: int) -> frozenset[Tile]:

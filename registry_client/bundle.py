@@ -82,6 +82,7 @@ from registry_client.errors import (
 from registry_client.item import ItemId
 from registry_client.ledger import Ledger
 from registry_client.note import (
+    KeyId,
     KeyType,
     Note,
     SignerKey,
@@ -255,7 +256,7 @@ def _ledger(source: Ledger | StrPath, policy: TrustPolicy) -> Iterator[Ledger]:
 
 def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, Entry]:
     """The first product record of each selected item, with the item's revocations
-    and the key events of each record's manufacturer key."""
+    and the key events each record's manufacturer key's trust rests on."""
     if selection.kind is SelectionKind.ITEMS:
         found = ledger.find_many(ITEM, selection.values)
         indexes: Iterable[int] = sorted({i for leaves in found.values() for i in leaves})
@@ -284,7 +285,7 @@ def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, Entry]:
             for leaves in ledger.find_many(ITEM, (r.item.format() for r in records)).values()
             for i in leaves
         ),
-        *(i for k in {r.manufacturer.format() for r in records} for i in ledger.find(KEY, k)),
+        *_key_history(ledger, {r.manufacturer for r in records}),
     }
     others = {
         i: entry
@@ -292,6 +293,25 @@ def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, Entry]:
         if isinstance((entry := Entry.peek(i, data)).record, Revocation | KeyEvent)
     }
     return {**others, **products}
+
+
+def _key_history(ledger: Ledger, keys: Iterable[KeyId]) -> set[int]:
+    """The leaves of the key events under ``keys`` and, through each rotation to one of
+    them, under the key it succeeded: all a verifier's `succession` rules look at."""
+    leaves: set[int] = set()
+    seen: set[KeyId] = set()
+    pending = list(keys)
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        for i, data in _read_entries(ledger, ledger.find(KEY, key.format())):
+            leaves.add(i)
+            event = Entry.peek(i, data).record
+            if isinstance(event, KeyEvent) and event.previous and KeyId.of(event.key) == key:
+                pending.append(event.previous)
+    return leaves
 
 
 def _read_entries(ledger: Ledger, indexes: Iterable[int]) -> Iterator[tuple[int, bytes]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -45,7 +46,7 @@ from registry_client.errors import (
 from registry_client.item import ItemId
 from registry_client.ledger import AuditReport, Ledger, NewEntry, audit
 from registry_client.merkle import HASH_SIZE, MerkleTree, leaf_hash
-from registry_client.note import SignerKey, VerifierKey
+from registry_client.note import KeyId, SignerKey, VerifierKey
 from registry_client.policy import Log, TrustPolicy
 from registry_client.records import (
     MAX_ENVELOPE_SIZE,
@@ -68,11 +69,13 @@ from registry_client.registry import (
     NotRegisteredError,
     Registry,
     VerifiedRecord,
-    check_not_revoked,
     check_product,
+    check_withdrawal,
     entry_keys,
+    open_signed,
     verify_lookup,
 )
+from registry_client.succession import EventsOf, chain, known_keys
 from registry_client.tiles import (
     TILE_WIDTH,
     Tile,
@@ -220,18 +223,18 @@ class EmbeddedRegistry:
         reads each signer's key events once and looks up all items in one query. An item
         in ``pending`` or earlier in ``items`` (and admitted) is a `DuplicateItemError`.
         """
-        signatures = check_ahead([item[0] for item in items], self._policy.manufacturers)
-        key_events: dict[str, list[bytes]] = {}
+        key_events, at = self._key_events(), self._ledger.size
+        signers = {envelope.signer for envelope, *_ in items}
+        known = known_keys(signers, at, self._policy, key_events)
+        signatures = check_ahead([envelope for envelope, *_ in items], known)
         checked: list[ProductRecord | RegistryError | ValueError] = []
         for n, (envelope, template, *hologram) in enumerate(items, 1):
             signatures.wait(n)
-            signer = envelope.signer.format()
-            if signer not in key_events:
-                key_events[signer] = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]
             try:
-                held = key_events[signer]
                 hologram_blob = hologram[0] if hologram else None
-                checked.append(check_product(envelope, template, self._policy, held, hologram_blob))
+                checked.append(
+                    check_product(envelope, template, self._policy, key_events, at, hologram_blob)
+                )
             except (RegistryError, ValueError) as exc:
                 checked.append(exc)
         logged = self._ledger.find_many(
@@ -263,37 +266,45 @@ class EmbeddedRegistry:
 
         A `VerificationEvent` must be about a registered item; when the policy lists
         devices it must be signed by one of them, otherwise it is logged unchecked, as
-        the device's claim. A `Revocation` must be signed by a policy manufacturer key
-        that is not revoked and that signed the item's product record. A `KeyEvent`
-        must be signed as its `signer` says by a policy manufacturer key (a key revokes
-        or registers itself; a rotation is signed by the key it replaces, which must
-        not be revoked). Raises `RecordFormatError`, `NotRegisteredError`,
-        `SignatureError` or `RevokedKeyError`.
+        the device's claim. A `Revocation` must be signed by the key that registered the
+        item or one it rotated to (`registry.check_withdrawal`), in good standing. A
+        `KeyEvent` must be
+        signed as its `signer` says by a key the policy trusts, by name or by succession
+        (`succession`): a key registers itself, a rotation is signed by the key it
+        replaces, which must be in good standing, and a key may revoke itself whatever
+        its standing. Raises `RecordFormatError`, `NotRegisteredError`, `SignatureError`
+        or `RevokedKeyError`.
         """
         event = parse_record(envelope.payload)
+        key_events, at = self._key_events(), self._ledger.size
         if isinstance(event, VerificationEvent):
             if envelope.signer != event.device:
                 raise RecordFormatError("a verification event must be signed by its device")
             if self._policy.devices:  # then only the listed devices may log scans
                 envelope.open(self._policy.devices)
             self._product_of(event.item)
-        elif isinstance(event, Revocation | KeyEvent):
-            opened = envelope.open(self._policy.manufacturers)
-            signer = opened.signer.format()
-            key_events = [self._ledger.entry(i) for i in self._ledger.find(KEY, signer)]
-            if not (isinstance(opened, KeyEvent) and opened.action is KeyAction.REVOKE):
-                check_not_revoked(opened.signer, self._policy, key_events)
-            if isinstance(opened, Revocation):
-                product = self._product_of(opened.item)
-                if product.manufacturer != opened.manufacturer:
-                    raise SignatureError(
-                        f"only {product.manufacturer.format()}, which registered {opened.item}, "
-                        f"may withdraw it; got {signer}",
-                        key=signer,
-                    )
+        elif isinstance(event, KeyEvent) and event.action is KeyAction.REVOKE:
+            # A key may revoke itself whatever its standing: a retired key found compromised.
+            envelope.open(chain(envelope.signer, at, self._policy, key_events)[-1:])
+        elif isinstance(event, KeyEvent):
+            open_signed(envelope, at, self._policy, key_events)
+        elif isinstance(event, Revocation):
+            open_signed(envelope, at, self._policy, key_events)  # by a key in good standing
+            product = self._product_of(event.item)
+            check_withdrawal(envelope, at, product, self._policy, key_events)
         else:
             raise RecordFormatError(f"got a {event.TYPE} record, want an event")
         return NewEntry(data=envelope.format(), keys=entry_keys(event))
+
+    def _key_events(self) -> EventsOf:
+        """The key events this ledger holds under a key (its own log: nothing to prove)."""
+        ledger = self._ledger
+
+        @functools.cache
+        def events_of(key: KeyId) -> tuple[tuple[int, bytes], ...]:
+            return tuple((i, ledger.entry(i)) for i in ledger.find(KEY, key.format()))
+
+        return events_of
 
     def _product_of(self, item: ItemId) -> ProductRecord:
         """The first product record logged for ``item``; `NotRegisteredError` if none."""

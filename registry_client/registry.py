@@ -9,10 +9,12 @@ and that `CheckpointStore` accepted as consistent with the last one seen.
 Ledger entries are `SignedEnvelope` bytes. They are indexed under `entry_keys`:
 ``("item", "(01)<GTIN>(21)<serial>")`` (`item.ItemId`: GS1 serials are unique only per
 GTIN) for product records, revocations and verification events, and
-``("key", name+hash)`` for manufacturer key events. Template blobs are stored by SHA-256.
+``("key", name+hash)`` for manufacturer key events (a rotation under both its keys).
+Template blobs are stored by SHA-256.
 
 Trust (DESIGN.md §Trust): a record is accepted when (1) its manufacturer's key signed
-it, (2) that key is in the trust policy and no key event in the log revokes it, (3) it
+it, (2) the trust policy trusts that key at the record's leaf, by name or through logged
+rotations, and it is neither revoked nor retired (`succession`), (3) it
 is included in a checkpoint signed by the log and cosigned to the policy's quorum, and
 (4) the template's SHA-256 equals the record's (and the hologram template's, when the
 record names one: a second blob). The live capture matching the template
@@ -50,7 +52,6 @@ from registry_client.merkle import leaf_hash, verify_consistency, verify_inclusi
 from registry_client.note import KeyId, Note, VerifierKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
-    KeyAction,
     KeyEvent,
     ProductRecord,
     Record,
@@ -59,6 +60,7 @@ from registry_client.records import (
     VerificationEvent,
     parse_record,
 )
+from registry_client.succession import EventsOf, chain, signing_key
 
 ITEM = "item"
 """Index kind of entries about one item (products, revocations, verification events),
@@ -196,9 +198,14 @@ class Registry(Protocol):
 
 
 def entry_keys(record: Record) -> tuple[tuple[str, str], ...]:
-    """The ``(kind, key)`` pairs a ledger entry holding ``record`` is indexed under."""
+    """The ``(kind, key)`` pairs a ledger entry holding ``record`` is indexed under.
+
+    A rotation is indexed under both keys: the new key's trust and the old key's
+    retirement both rest on it (`succession`).
+    """
     if isinstance(record, KeyEvent):
-        return ((KEY, KeyId.of(record.key).format()),)
+        keys = (KeyId.of(record.key), *([record.previous] if record.previous else []))
+        return tuple((KEY, key.format()) for key in keys)
     return ((ITEM, record.item.format()),)
 
 
@@ -206,21 +213,22 @@ def check_product(
     envelope: SignedEnvelope,
     template: bytes,
     policy: TrustPolicy,
-    key_events: Sequence[bytes],
+    key_events: EventsOf,
+    at: int,
     hologram: bytes | None = None,
 ) -> ProductRecord:
-    """The product record in ``envelope`` if a registry may accept it with ``template``
-    (and ``hologram``, which is required exactly when the record has a ``hologram_sha256``).
+    """The product record in ``envelope`` if a log may hold it at leaf ``at`` with
+    ``template`` (and ``hologram``, required exactly when the record has a
+    ``hologram_sha256``).
 
-    Checks the signature by a manufacturer key in ``policy``, that none of
-    ``key_events`` (envelope bytes indexed under the key) validly revokes that key, and
-    the template's size and SHA-256 (and the hologram's SHA-256). Raises
-    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError` or `RecordFormatError`.
+    Checks the signature by a manufacturer key that ``policy`` and the ``key_events``
+    trust at that leaf (`succession`: named or succeeded to, not revoked, not retired),
+    and the template's size and SHA-256 (and the hologram's). Raises `SignatureError`,
+    `RevokedKeyError`, `TemplateMismatchError` or `RecordFormatError`.
     """
-    record = envelope.open(policy.manufacturers)
+    record = open_signed(envelope, at, policy, key_events)
     if not isinstance(record, ProductRecord):
         raise RecordFormatError(f"got a {record.TYPE} record, want {ProductRecord.TYPE}")
-    check_not_revoked(record.manufacturer, policy, key_events)
     _check_template(record, template)
     if (record.hologram_sha256 is None) != (hologram is None):
         raise RecordFormatError(
@@ -263,9 +271,11 @@ def verify_lookup(
 
     The first product record for the item (in log order) counts: a later one is a
     duplicate the log should have refused. Each entry used is proven included in
-    ``checkpoint`` (RFC 9162 §2.1.3.2). Raises `NotRegisteredError`, `ProofError`,
-    `SignatureError`, `RevokedKeyError`, `TemplateMismatchError` (template or hologram
-    template), `RecordFormatError`, or `RegistryUnavailable` when a blob is missing.
+    ``checkpoint`` (RFC 9162 §2.1.3.2), and so is every key event its signer's trust
+    rests on (`succession`). Withdrawals and scans count only if they name the item.
+    Raises `NotRegisteredError`, `ProofError`, `SignatureError`, `RevokedKeyError`
+    (`RetiredKeyError`), `TemplateMismatchError` (template or hologram template),
+    `RecordFormatError`, or `RegistryUnavailable` when a blob is missing.
     """
     size = checkpoint.checkpoint.size
     found = log.find(ITEM, item.format())
@@ -275,15 +285,10 @@ def verify_lookup(
     if not products:
         raise NotRegisteredError(item, source=f"the log of size {size}")
     index, data, proof = products[0]
-    record = SignedEnvelope.parse(data).open(policy.manufacturers)
+    key_events = proven_key_events(log, checkpoint)
+    record = open_signed(SignedEnvelope.parse(data), index, policy, key_events)
     if not isinstance(record, ProductRecord) or record.item != item:
         raise RecordFormatError(f"leaf {index} is not the product record of {item}")
-    key_events = [
-        _proven(log, i, checkpoint)[0]
-        for i in log.find(KEY, record.manufacturer.format())
-        if 0 <= i < size
-    ]
-    check_not_revoked(record.manufacturer, policy, key_events)
     template = _blob(log, record.template_sha256, f"template of leaf {index}")
     _check_template(record, template)
     hologram = None
@@ -292,15 +297,15 @@ def verify_lookup(
         _check_hologram(record, hologram)
     revocations = [
         r
-        for _, d, _, peek in peeked
-        if isinstance(peek, Revocation)
-        and isinstance(r := _open_quietly(d, policy.manufacturers), Revocation)
-        and r.manufacturer == record.manufacturer
+        for leaf, d, _, peek in peeked
+        if isinstance(peek, Revocation)  # a log may index any entry under an item
+        and (r := _heeded(d, leaf, record, policy, key_events)) is not None
     ]
+    scans = [(d, peek) for _, d, _, peek in peeked if isinstance(peek, VerificationEvent)]
     attested = [
         e
-        for _, d, _, peek in peeked
-        if isinstance(peek, VerificationEvent)
+        for d, peek in scans
+        if peek.item == item
         and policy.devices
         and isinstance(e := _open_quietly(d, policy.devices), VerificationEvent)
     ]
@@ -312,7 +317,7 @@ def verify_lookup(
         leaf_index=index,
         inclusion_proof=proof,
         checkpoint=checkpoint,
-        events=tuple(r for *_, r in peeked if isinstance(r, VerificationEvent)),
+        events=tuple(peek for _, peek in scans if peek.item == item),
         revocations=tuple(revocations),
         attested=tuple(attested),
         hologram=hologram,
@@ -325,6 +330,59 @@ def _blob(log: ProvenLog, sha256: bytes, what: str) -> bytes:
         return log.blob(sha256)
     except LookupError as exc:
         raise RegistryUnavailable(f"{what} ({sha256.hex()}) is not available: {exc}") from exc
+
+
+def open_signed(
+    envelope: SignedEnvelope, at: int, policy: TrustPolicy, key_events: EventsOf
+) -> Record:
+    """The record in ``envelope``, signed by a key trusted at leaf ``at`` (`succession`).
+
+    Raises `SignatureError`, `RevokedKeyError` (`RetiredKeyError`) or `RecordFormatError`.
+    """
+    key = signing_key(envelope.signer, at, policy, key_events)
+    return envelope.open([key] if key is not None else [])
+
+
+def check_withdrawal(
+    envelope: SignedEnvelope,
+    at: int,
+    product: ProductRecord,
+    policy: TrustPolicy,
+    key_events: EventsOf,
+) -> Revocation:
+    """The withdrawal of ``product`` in ``envelope`` (leaf ``at``): it must be signed by
+    the key that registered the product or one that succeeded that key
+    (`succession.chain`). Raises `SignatureError` or `RecordFormatError` otherwise.
+
+    The signer's own standing is not asked: a withdrawal only ever makes a verdict
+    harsher, so even a revoked key's is heeded.
+    """
+    keys = chain(envelope.signer, at, policy, key_events)
+    revocation = envelope.open(keys[-1:])
+    if not isinstance(revocation, Revocation) or revocation.item != product.item:
+        raise RecordFormatError(f"want the withdrawal of {product.item}, got {revocation}")
+    if product.manufacturer not in {KeyId.of(key) for key in keys}:
+        raise SignatureError(
+            f"only {product.manufacturer.format()}, which registered {product.item}, or a key "
+            f"it rotated to may withdraw it; got {envelope.signer.format()}",
+            key=envelope.signer.format(),
+        )
+    return revocation
+
+
+def proven_key_events(log: ProvenLog, checkpoint: VerifiedCheckpoint) -> EventsOf:
+    """The key events ``log`` indexes under a key, each proven in ``checkpoint``'s tree
+    (remembered per key: `succession` asks for a key's events more than once)."""
+    size = checkpoint.checkpoint.size
+    found: dict[KeyId, list[tuple[int, bytes]]] = {}
+
+    def events_of(key: KeyId) -> Sequence[tuple[int, bytes]]:
+        if key not in found:
+            leaves = [i for i in log.find(KEY, key.format()) if 0 <= i < size]
+            found[key] = [(i, _proven(log, i, checkpoint)[0]) for i in leaves]
+        return found[key]
+
+    return events_of
 
 
 def _proven(
@@ -346,28 +404,22 @@ def _peek(data: bytes) -> Record | None:
         return None
 
 
+def _heeded(
+    data: bytes, at: int, product: ProductRecord, policy: TrustPolicy, key_events: EventsOf
+) -> Revocation | None:
+    """The withdrawal of ``product`` in entry ``data`` if `check_withdrawal` passes it."""
+    try:
+        return check_withdrawal(SignedEnvelope.parse(data), at, product, policy, key_events)
+    except (RecordFormatError, SignatureError, RevokedKeyError):
+        return None
+
+
 def _open_quietly(data: bytes, keys: Sequence[VerifierKey]) -> Record | None:
     """The record if one of ``keys`` validly signed it, else ``None``."""
     try:
         return SignedEnvelope.parse(data).open(keys)
     except (RecordFormatError, SignatureError):
         return None
-
-
-def check_not_revoked(key: KeyId, policy: TrustPolicy, key_events: Sequence[bytes]) -> None:
-    """Raise `RevokedKeyError` if a key event signed by ``key`` itself revokes it.
-
-    Fail closed: a revoked key's records are refused whenever they were logged, since
-    a compromise may predate the revocation.
-    """
-    for data in key_events:
-        event = _open_quietly(data, policy.manufacturers)
-        if (
-            isinstance(event, KeyEvent)
-            and event.action is KeyAction.REVOKE
-            and KeyId.of(event.key) == key
-        ):
-            raise RevokedKeyError(key.format(), revoked_at=event.time)
 
 
 def _check_template(record: ProductRecord, template: bytes) -> None:

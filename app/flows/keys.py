@@ -129,8 +129,8 @@ def rotate_key(
 ) -> int | None:
     """Log that key ``new`` replaces ``old``, signed by ``old``; the leaf (None: queued).
 
-    The log records the succession; verifiers and the registry trust ``new`` once their
-    policy lists it.
+    Verifiers and registries that trust ``old`` trust ``new`` for what is logged after
+    this event, and ``old`` signs nothing more (`registry_client.succession`).
     """
     event = KeyEvent(action=KeyAction.ROTATE, key=new, previous=old.key_id, time=_now(now))
     return registry.append_event(old.sign(event))

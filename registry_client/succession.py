@@ -1,0 +1,149 @@
+"""Manufacturer key succession: which key may sign a record logged at a given leaf.
+
+A trust policy names the manufacturer keys a verifier believes; the log's key events
+(`records.KeyEvent`) extend and limit that belief by three rules, each failing closed:
+
+- **Succession.** A key the policy does not name is trusted from a rotation to it
+  (``rotate``, ``key`` = it, ``previous`` = P, signed by P) onward, if P was trusted,
+  not revoked and not retired at the rotation's leaf. Chains of rotations are followed
+  up to `MAX_CHAIN` keys.
+- **Retirement.** A key that rotated to another signs nothing logged after that
+  rotation (`RetiredKeyError`), whether the policy names it or not; what it signed
+  before stays valid. A second rotation by a retired key is therefore void.
+- **Revocation.** A key that revoked itself signs nothing, whenever it was logged, and
+  nor does any key trusted through it (`RevokedKeyError`): a compromise may predate
+  the revocation, and a rotation signed by a compromised key proves nothing.
+
+The caller supplies the events indexed under a key (`registry.entry_keys` indexes a
+rotation under both of its keys), each already proven in the tree it checks against.
+A log proves which events it holds, not which it lacks: one that hides a revocation or
+a rotation can keep a key alive, as it can hide an item's withdrawal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeAlias
+
+from registry_client.errors import RecordFormatError, RevokedKeyError, SignatureError
+from registry_client.note import KeyId, VerifierKey
+from registry_client.policy import TrustPolicy
+from registry_client.records import KeyAction, KeyEvent, SignedEnvelope, parse_record
+
+__all__ = [
+    "MAX_CHAIN",
+    "EventsOf",
+    "RetiredKeyError",
+    "chain",
+    "check_standing",
+    "known_keys",
+    "signing_key",
+]
+
+MAX_CHAIN = 8
+"""Most keys in a chain of rotations from a policy key (the policy key included)."""
+
+EventsOf: TypeAlias = Callable[[KeyId], Sequence[tuple[int, bytes]]]
+"""The ``(leaf index, envelope)`` of each key event indexed under a key, in log order."""
+
+
+class RetiredKeyError(RevokedKeyError):
+    """A record logged at ``leaf`` was signed by a key that rotated to another at
+    ``retired_at`` (a leaf index), before it."""
+
+    def __init__(self, key: str, *, leaf: int, retired_at: int) -> None:
+        super().__init__(key)
+        self.args = (f"key {key} was rotated away at leaf {retired_at}; it signs nothing after",)
+        self.leaf = leaf
+        self.retired_at = retired_at
+
+
+def signing_key(
+    signer: KeyId, at: int, policy: TrustPolicy, events_of: EventsOf
+) -> VerifierKey | None:
+    """The key that may sign a record by ``signer`` logged at leaf ``at``.
+
+    ``None`` if neither the policy nor a succession names it (the signature check then
+    refuses the record). Raises `RevokedKeyError` if it or a key it was trusted through
+    revoked itself, `RetiredKeyError` if it rotated away before ``at``.
+    """
+    keys = chain(signer, at, policy, events_of)
+    if not keys:
+        return None
+    check_standing(keys[-1], at, events_of)
+    return keys[-1]
+
+
+def chain(
+    signer: KeyId, at: int, policy: TrustPolicy, events_of: EventsOf
+) -> tuple[VerifierKey, ...]:
+    """The keys trust passes through to reach ``signer`` at leaf ``at``: a policy key
+    first, ``signer``'s own last; empty if nothing reaches it.
+
+    Each key before the last must have been in good standing when it rotated to the
+    next (else `RevokedKeyError`/`RetiredKeyError`); the last key's own standing is not
+    checked here (`signing_key` does; a revoked or retired key may still log its
+    revocation).
+    """
+    named = [k for k in policy.manufacturers if KeyId.of(k) == signer]
+    if named:
+        return (named[0],)
+    for leaf, data in events_of(signer):
+        event = _peek(data)
+        if (
+            leaf >= at
+            or event is None
+            or event.action is not KeyAction.ROTATE
+            or event.previous is None
+            or KeyId.of(event.key) != signer
+        ):
+            continue
+        before = chain(event.previous, leaf, policy, events_of)
+        if not before or len(before) >= MAX_CHAIN or not _signed_by(data, before[-1]):
+            continue
+        check_standing(before[-1], leaf, events_of)
+        return (*before, event.key)
+    return ()
+
+
+def known_keys(
+    signers: Iterable[KeyId], at: int, policy: TrustPolicy, events_of: EventsOf
+) -> list[VerifierKey]:
+    """The keys of those ``signers`` that `chain` reaches at leaf ``at`` (standing not
+    checked; a signer whose chain is broken is left out): what to check ahead with."""
+    keys: list[VerifierKey] = []
+    for signer in signers:
+        with contextlib.suppress(RevokedKeyError):
+            keys.extend(chain(signer, at, policy, events_of)[-1:])
+    return keys
+
+
+def check_standing(key: VerifierKey, at: int, events_of: EventsOf) -> None:
+    """Raise unless ``key`` never revoked itself and had not rotated away before ``at``."""
+    key_id = KeyId.of(key)
+    for leaf, data in events_of(key_id):
+        event = _peek(data)
+        if event is None or not _signed_by(data, key):
+            continue
+        if event.action is KeyAction.REVOKE and KeyId.of(event.key) == key_id:
+            raise RevokedKeyError(key_id.format(), revoked_at=event.time)
+        if event.action is KeyAction.ROTATE and event.previous == key_id and leaf < at:
+            raise RetiredKeyError(key_id.format(), leaf=at, retired_at=leaf)
+
+
+def _peek(data: bytes) -> KeyEvent | None:
+    """The key event in an entry, signature unchecked; ``None`` for anything else."""
+    try:
+        event = parse_record(SignedEnvelope.parse(data).payload)
+    except RecordFormatError:
+        return None
+    return event if isinstance(event, KeyEvent) else None
+
+
+def _signed_by(data: bytes, key: VerifierKey) -> bool:
+    try:
+        SignedEnvelope.parse(data).open([key])
+    except (RecordFormatError, SignatureError):
+        return False
+    return True

@@ -1,0 +1,188 @@
+"""Key succession: rotations hand trust on, retire the old key, and revocations fail closed.
+
+The pure rules (`succession`) over hand-made event lists, then end to end: a registry
+that admits by them, verified lookups, withdrawals by a successor, and an offline bundle.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from registry_client.bundle import (
+    BundleRegistry,
+    Outbox,
+    Selection,
+    SelectionKind,
+    export_bundle,
+    open_bundle,
+)
+from registry_client.client import EmbeddedRegistry
+from registry_client.errors import RevokedKeyError, SignatureError
+from registry_client.ledger import NewEntry
+from registry_client.note import KeyId
+from registry_client.policy import TrustPolicy
+from registry_client.records import KeyAction, KeyEvent, SignedEnvelope, Signer, parse_record
+from registry_client.registry import KEY, entry_keys
+from registry_client.succession import MAX_CHAIN, EventsOf, RetiredKeyError, chain, signing_key
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "registry_server"))
+from registry_samples import item, key_revocation, ledger, manufacturer, product, withdrawal
+
+TIME = datetime(2026, 1, 2, tzinfo=UTC)
+A, B, C, X = (Signer.from_seed(n, bytes([i]) * 32) for i, n in enumerate("abcx", 1))
+POLICY = TrustPolicy.parse(f"quorum none\nmanufacturer {A.verifier.format()}\n")
+
+
+def rotation(old: Signer, new: Signer) -> SignedEnvelope:
+    event = KeyEvent(action=KeyAction.ROTATE, key=new.verifier, previous=old.key_id, time=TIME)
+    return old.sign(event)
+
+
+def events(*logged: tuple[int, SignedEnvelope]) -> EventsOf:
+    """The events of ``logged`` (leaf, envelope) under a key, indexed as a ledger does."""
+
+    def events_of(key: KeyId) -> Sequence[tuple[int, bytes]]:
+        wanted = (KEY, key.format())
+        return [
+            (leaf, envelope.format())
+            for leaf, envelope in logged
+            if wanted in entry_keys(parse_record(envelope.payload))
+        ]
+
+    return events_of
+
+
+# --- The rules -------------------------------------------------------------------------
+
+
+def test_a_rotation_hands_trust_on_from_its_leaf() -> None:
+    log = events((5, rotation(A, B)))
+    assert signing_key(B.key_id, 6, POLICY, log) == B.verifier
+    assert signing_key(B.key_id, 5, POLICY, log) is None  # not before the rotation
+    assert signing_key(A.key_id, 5, POLICY, log) == A.verifier  # A signed up to it
+
+
+def test_the_old_key_is_retired_after_the_rotation() -> None:
+    log = events((5, rotation(A, B)))
+    with pytest.raises(RetiredKeyError, match="rotated away at leaf 5") as caught:
+        signing_key(A.key_id, 6, POLICY, log)
+    assert (caught.value.leaf, caught.value.retired_at) == (6, 5)
+
+
+def test_chains_are_followed_and_bounded() -> None:
+    log = events((1, rotation(A, B)), (2, rotation(B, C)))
+    keys = chain(C.key_id, 3, POLICY, log)
+    assert keys == (A.verifier, B.verifier, C.verifier)
+    signers = [manufacturer(f"k{i}") for i in range(MAX_CHAIN + 1)]
+    long_policy = TrustPolicy.parse(f"quorum none\nmanufacturer {signers[0].verifier.format()}\n")
+    long_log = events(*((i, rotation(old, new)) for i, (old, new) in enumerate(pairwise(signers))))
+    assert len(chain(signers[MAX_CHAIN - 1].key_id, 99, long_policy, long_log)) == MAX_CHAIN
+    assert chain(signers[MAX_CHAIN].key_id, 99, long_policy, long_log) == ()
+
+
+def test_a_retired_key_cannot_rotate_again() -> None:
+    log = events((1, rotation(A, B)), (2, rotation(A, C)))
+    with pytest.raises(RetiredKeyError):
+        signing_key(C.key_id, 3, POLICY, log)
+
+
+def test_a_revoked_key_takes_its_successors_with_it() -> None:
+    log = events((1, rotation(A, B)), (7, key_revocation(A)))
+    with pytest.raises(RevokedKeyError, match=re.escape(A.key_id.format())):
+        signing_key(B.key_id, 2, POLICY, log)
+    with pytest.raises(RevokedKeyError):
+        signing_key(B.key_id, 3, POLICY, events((1, rotation(A, B)), (2, key_revocation(B))))
+
+
+def test_a_rotation_not_signed_by_a_trusted_key_hands_nothing_on() -> None:
+    forged = rotation(X, B)  # X is nobody in the policy
+    assert signing_key(B.key_id, 9, POLICY, events((1, forged))) is None
+    stolen = SignedEnvelope(payload=forged.payload, signer=A.key_id, signature=forged.signature)
+    assert signing_key(B.key_id, 9, POLICY, events((1, stolen))) is None
+
+
+# --- End to end ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> tuple[EmbeddedRegistry, Signer]:
+    """A registry trusting one manufacturer key, and that key."""
+    maker = manufacturer()
+    ledger(tmp_path / "ledger", maker)
+    return EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state"), maker
+
+
+def test_records_by_a_successor_verify_and_the_old_key_registers_nothing_more(
+    logged: tuple[EmbeddedRegistry, Signer],
+) -> None:
+    registry, old = logged
+    new = manufacturer("next")
+    registry.register(*product(old, "BEFORE"))
+    registry.append_event(rotation(old, new))
+    registry.register(*product(new, "AFTER"))
+    assert registry.lookup(item("AFTER")).manufacturer == new.key_id
+    assert registry.lookup(item("BEFORE")).manufacturer == old.key_id
+    with pytest.raises(RetiredKeyError):
+        registry.register(*product(old, "LATE"))
+
+    # A log that took the retired key's record anyway: verifiers refuse it.
+    envelope, template = product(old, "LATE")
+    record = envelope.open([old.verifier])
+    registry.append([NewEntry(data=envelope.format(), keys=entry_keys(record), blobs=[template])])
+    with pytest.raises(RetiredKeyError):
+        registry.lookup(item("LATE"))
+
+    # The successor may withdraw what the old key registered; the old key may still revoke itself.
+    registry.append_event(withdrawal(new, "BEFORE"))
+    assert registry.lookup(item("BEFORE")).withdrawn
+    registry.append_event(key_revocation(old))
+    with pytest.raises(RevokedKeyError):
+        registry.lookup(item("AFTER"))  # trust through a compromised key fails closed
+
+
+def test_a_successor_needs_a_logged_rotation(logged: tuple[EmbeddedRegistry, Signer]) -> None:
+    registry, _ = logged
+    with pytest.raises(SignatureError, match="not a trusted key"):
+        registry.register(*product(manufacturer("stranger"), "S1"))
+    with pytest.raises(SignatureError):
+        registry.append_event(rotation(manufacturer("stranger"), manufacturer("next")))
+
+
+def test_a_bundle_carries_the_rotation_its_records_rest_on(
+    logged: tuple[EmbeddedRegistry, Signer], tmp_path: Path
+) -> None:
+    registry, old = logged
+    new = manufacturer("next")
+    registry.register(*product(old, "B1"))
+    registry.append_event(rotation(old, new))
+    registry.register(*product(new, "B2"))
+    selection = Selection(kind=SelectionKind.ITEMS, values=(item("B2").format(),))
+    out = tmp_path / "b.hmb"
+    export_bundle(
+        registry.ledger,
+        out,
+        selection,
+        policy=registry.policy,
+        signer=old.key,
+        expires=timedelta(days=30),
+    )
+    bundle = BundleRegistry(open_bundle(out, registry.policy), Outbox(tmp_path / "outbox"))
+    assert bundle.lookup(item("B2")).manufacturer == new.key_id
+
+    registry.append_event(key_revocation(old))  # logged under the old key only
+    with pytest.raises(RevokedKeyError):  # found by following the rotation back
+        export_bundle(
+            registry.ledger,
+            tmp_path / "later.hmb",
+            selection,
+            policy=registry.policy,
+            signer=old.key,
+            expires=timedelta(days=30),
+        )
