@@ -164,25 +164,16 @@ def test_a_bundle_carries_the_rotation_its_records_rest_on(
     registry.append_event(rotation(old, new))
     registry.register(*product(new, "B2"))
     selection = Selection(kind=SelectionKind.ITEMS, values=(item("B2").format(),))
-    out = tmp_path / "b.hmb"
-    export_bundle(
-        registry.ledger,
-        out,
-        selection,
-        policy=registry.policy,
-        signer=old.key,
-        expires=timedelta(days=30),
-    )
-    bundle = BundleRegistry(open_bundle(out, registry.policy), Outbox(tmp_path / "outbox"))
+
+    def export(out: Path) -> Path:
+        options = {"policy": registry.policy, "signer": old.key, "expires": timedelta(days=30)}
+        export_bundle(registry.ledger, out, selection, **options)  # type: ignore[arg-type]
+        return out
+
+    bundle_file = export(tmp_path / "b.hmb")
+    bundle = BundleRegistry(open_bundle(bundle_file, registry.policy), Outbox(tmp_path / "out"))
     assert bundle.lookup(item("B2")).manufacturer == new.key_id
 
     registry.append_event(key_revocation(old))  # logged under the old key only
     with pytest.raises(RevokedKeyError):  # found by following the rotation back
-        export_bundle(
-            registry.ledger,
-            tmp_path / "later.hmb",
-            selection,
-            policy=registry.policy,
-            signer=old.key,
-            expires=timedelta(days=30),
-        )
+        export(tmp_path / "later.hmb")
