@@ -43,22 +43,25 @@ def verify_many(jobs: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
     message, signature)`` succeeding. Raises ``ValueError`` for a key that is not 32
     bytes or a signature that is not 64.
     """
-    if any(len(k) != PUBLIC_KEY_SIZE or len(s) != SIGNATURE_SIZE for k, _, s in jobs):
+    public_keys, messages, signatures = zip(*jobs, strict=True) if jobs else ((), (), ())
+    wrong_keys = set(map(len, public_keys)) - {PUBLIC_KEY_SIZE}
+    if wrong_keys or set(map(len, signatures)) - {SIGNATURE_SIZE}:
         raise ValueError(f"want {PUBLIC_KEY_SIZE}-byte keys and {SIGNATURE_SIZE}-byte signatures")
-    keys = {key: n for n, key in enumerate(dict.fromkeys(k for k, _, _ in jobs))}
+    keys = {key: n for n, key in enumerate(dict.fromkeys(public_keys))}
     offsets = np.zeros(len(jobs) + 1, np.int64)
-    np.cumsum([len(m) for _, m, _ in jobs], out=offsets[1:])
+    np.cumsum(np.fromiter(map(len, messages), np.int64, len(jobs)), out=offsets[1:])
     verified = np.zeros(len(jobs), np.int32)
     _verify_all(
         _verify_detached_address(),
-        np.frombuffer(b"".join(s for _, _, s in jobs), np.uint8),
-        np.frombuffer(b"".join(m for _, m, _ in jobs) or b"\0", np.uint8),
+        np.frombuffer(b"".join(signatures), np.uint8),
+        np.frombuffer(b"".join(messages) or b"\0", np.uint8),
         offsets,
         np.frombuffer(b"".join(keys) or b"\0", np.uint8),
-        np.fromiter((keys[k] for k, _, _ in jobs), np.int64, len(jobs)),
+        np.fromiter(map(keys.__getitem__, public_keys), np.int64, len(jobs)),
         verified,
     )
-    return [bool(v) for v in verified]
+    answers: list[bool] = verified.astype(bool).tolist()
+    return answers
 
 
 @functools.cache

@@ -277,7 +277,7 @@ class Revocation:
 
 
 Record: TypeAlias = ProductRecord | KeyEvent | VerificationEvent | Revocation
-_RECORD_TYPES: dict[RecordType, type[Record]] = {
+_RECORD_TYPES: dict[str, type[Record]] = {
     cls.TYPE: cls for cls in (ProductRecord, KeyEvent, VerificationEvent, Revocation)
 }
 
@@ -304,11 +304,12 @@ def _parse_record(payload: bytes) -> Record:
         raise RecordFormatError("record must be a JSON object")
     fields = dict(value)
     kind = fields.pop("type", None)
-    if not isinstance(kind, str) or kind not in _RECORD_TYPES:
+    cls = _RECORD_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
         raise RecordFormatError(
             f"{kind!r}, want one of {[t.value for t in RecordType]}", field="type"
         )
-    record: Record = decode_object(_RECORD_TYPES[RecordType(kind)], fields)
+    record: Record = decode_object(cls, fields)
     return record
 
 
