@@ -92,3 +92,19 @@ def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         signatures.signature_valid(bytes(32), bytes([i]), bytes(64))
     assert len(signatures._answers) == 10
     assert (bytes(32), bytes([24]), bytes(64)) in signatures._answers
+
+
+def test_without_the_jit_the_caller_checks_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from numba import config
+
+    monkeypatch.setattr(config, "DISABLE_JIT", True)  # the batch kernel cannot run
+    clear_caches()
+    batch = [_envelope(f"J{i}") for i in range(3 * signatures.CHUNK)]
+    batch[-1] = _forged(batch[-1])
+    ahead = check_ahead(batch, [ACME.verifier])
+    ahead.wait(len(batch))
+    assert not signatures._answers
+    for envelope in batch[:-1]:
+        envelope.open([ACME.verifier])
+    with pytest.raises(SignatureError):
+        batch[-1].open([ACME.verifier])
