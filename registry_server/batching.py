@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from registry_client import signatures
 from registry_client.client import Admission
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
@@ -51,7 +52,8 @@ class Sequencer:
         self._thread = threading.Thread(target=self._run, name="sequencer", daemon=True)
 
     def start(self) -> None:
-        """Start the worker thread."""
+        """Start the worker thread (and get the batch signature kernel ready)."""
+        signatures.warm()
         self._thread.start()
 
     def stop(self) -> None:

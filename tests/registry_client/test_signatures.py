@@ -108,3 +108,9 @@ def test_without_the_jit_the_caller_checks_in_turn(monkeypatch: pytest.MonkeyPat
         envelope.open([ACME.verifier])
     with pytest.raises(SignatureError):
         batch[-1].open([ACME.verifier])
+
+
+def test_warming_runs_the_batch_kernel_once() -> None:
+    clear_caches()
+    signatures.warm().result()
+    assert list(signatures._answers.values()) == [True]  # the warm-up's own valid job
