@@ -16,7 +16,7 @@ from typing import Any
 from app.cli_common import guarded
 from app.flows import keys
 from app.flows.certificate import verify_certificate, vouched
-from registry_client.client import read_policy
+from registry_client.embedded import read_policy
 
 
 def register_commands(subparsers: Any) -> None:

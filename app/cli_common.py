@@ -14,7 +14,8 @@ from pathlib import Path
 from app.flows import keys
 from app.flows.verify import Verification, verify
 from fingerprint.hologram import HologramTemplate
-from registry_client.client import open_registry, read_policy
+from registry_client.client import open_registry
+from registry_client.embedded import read_policy
 from registry_client.errors import RegistryError, VerificationError
 from registry_client.registry import Registry
 

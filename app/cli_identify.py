@@ -39,7 +39,8 @@ def register_commands(subparsers: Any) -> None:
 @guarded
 def _identify(args: argparse.Namespace) -> int:
     from app.flows.identify import identify, index_of
-    from registry_client.client import open_registry, read_policy
+    from registry_client.client import open_registry
+    from registry_client.embedded import read_policy
 
     if args.k < 1:
         raise ValueError(f"-k must be at least 1, got {args.k}")

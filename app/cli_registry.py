@@ -27,14 +27,8 @@ from app.cli_common import (
 )
 from app.flows import keys
 from app.flows.enrol import enrol
-from registry_client.client import (
-    EmbeddedRegistry,
-    HttpRegistry,
-    create_ledger,
-    is_ledger,
-    open_registry,
-    read_policy,
-)
+from registry_client.client import HttpRegistry, open_registry
+from registry_client.embedded import EmbeddedRegistry, create_ledger, is_ledger, read_policy
 from registry_client.item import ItemId
 from registry_client.note import SignerKey
 

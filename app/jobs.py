@@ -23,7 +23,7 @@ from fingerprint import FingerprintError
 from fingerprint.image import ImageInput
 from fingerprint.synth import Material, Tier, capture, make_item, print_copy
 from registry_client.bundle import Bundle, BundleRegistry, Outbox, open_bundle
-from registry_client.client import EmbeddedRegistry, is_ledger, read_policy
+from registry_client.embedded import EmbeddedRegistry, is_ledger, read_policy
 from registry_client.errors import RegistryError
 from registry_client.policy import TrustPolicy
 from registry_client.records import Signer

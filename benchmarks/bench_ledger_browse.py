@@ -30,7 +30,7 @@ from pathlib import Path
 from _table import print_table
 
 from app.flows.ledger_browse import PAGE, describe, open_view, rows, search, size
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.ledger import NewEntry
 from registry_client.note import KeyType, SignerKey
 from registry_client.records import ProductRecord, Region, Signer

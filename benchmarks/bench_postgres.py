@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "registry_server"))
 from _table import print_table
 from registry_samples import ledger, manufacturer, product
 
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.ledger import NewEntry
 from registry_client.records import ProductRecord, SignedEnvelope, parse_record
 from registry_client.registry import entry_keys

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "registry_server"))
 from registry_samples import item, ledger, manufacturer, product
 
 from registry_client._ed25519 import verify_many
-from registry_client.client import EmbeddedRegistry, HttpRegistry
+from registry_client.client import HttpRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.merkle import leaf_hash, verify_inclusion
 from registry_client.records import SignedEnvelope, check_ahead, clear_caches
 from registry_server.app import Limits

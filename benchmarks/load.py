@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "registry_server"))
 from _table import print_table
 from registry_samples import event, item, ledger, manufacturer, product
 
-from registry_client.client import EmbeddedRegistry, HttpRegistry, read_policy
+from registry_client.client import HttpRegistry
+from registry_client.embedded import EmbeddedRegistry, read_policy
 from registry_client.ledger import NewEntry
 from registry_client.records import Signer, generate_key
 from registry_server.app import Limits

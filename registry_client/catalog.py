@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from registry_client.bundle import BundleRegistry
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.errors import (
     ProofError,
     RecordFormatError,

@@ -1,6 +1,6 @@
 """One interface over every registry: embedded ledger, HTTP server, offline bundle.
 
-`Registry` is the protocol the app talks to; `client.EmbeddedRegistry`,
+`Registry` is the protocol the app talks to; `embedded.EmbeddedRegistry`,
 `client.HttpRegistry` and `bundle.BundleRegistry` implement it. Whatever the source,
 a lookup goes through `verify_lookup`, which trusts nothing the source says: every
 entry's inclusion proof is checked against a checkpoint that the `TrustPolicy` verified

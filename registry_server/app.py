@@ -49,7 +49,7 @@ def create_app(
 ) -> Starlette:
     """The registry's ASGI app over ``registry`` (owned by the caller, not closed here).
 
-    ``registry`` is any `store.Store`: `client.EmbeddedRegistry` by default. The
+    ``registry`` is any `store.Store`: `embedded.EmbeddedRegistry` by default. The
     identification index is built in the background from start-up and kept in
     ``index_path`` across restarts (None: in memory only; `identify.ServerIndex`)."""
     sequencer = Sequencer(registry, window=limits.batch_window)

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from registry_client import signatures
-from registry_client.client import Admission
+from registry_client.embedded import Admission
 from registry_client.errors import RegistryError
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope

@@ -51,7 +51,7 @@ from fingerprint.identify import (
 )
 from fingerprint.template import SCHEME
 from registry_client.catalog import NotWalkableError, enrolled, resume_at, source_at
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.errors import RecordFormatError, RegistryError, RegistryUnavailable
 from registry_server.store import Store
 

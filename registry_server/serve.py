@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from registry_client.client import POLICY, EmbeddedRegistry, read_policy
+from registry_client.embedded import POLICY, EmbeddedRegistry, read_policy
 from registry_client.note import SignerKey
 from registry_client.registry import CheckpointStore
 from registry_server.app import Limits, create_app

@@ -1,6 +1,6 @@
 """The storage seam: what the server needs from the log it serves and writes.
 
-`client.EmbeddedRegistry` (the ledger folder: tiles and blob packs on disk, a SQLite
+`embedded.EmbeddedRegistry` (the ledger folder: tiles and blob packs on disk, a SQLite
 index) implements `Store`; another backend (PostgreSQL for sequencing and the index,
 tiles in an object store) implements the same two protocols and the routes, the
 sequencer and the witness stay as they are.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from registry_client.checkpoint import Checkpoint
-from registry_client.client import Admission
+from registry_client.embedded import Admission
 from registry_client.errors import RegistryError
 from registry_client.item import ItemId
 from registry_client.ledger import NewEntry

@@ -47,7 +47,7 @@ def main(out: Path) -> int:
     from app.ui.widgets.capture_panel import Mode
     from fingerprint.synth import Material, Tier, capture, make_item, print_copy
     from registry_client.bundle import Selection, SelectionKind, export_bundle
-    from registry_client.client import LOG_SKEY
+    from registry_client.embedded import LOG_SKEY
     from registry_client.note import SignerKey
 
     pin_singletons()

@@ -17,7 +17,7 @@ from app.flows.evaluation import evaluate_dataset
 from app.flows.verify import verify
 from app.report import summary, write_report
 from fingerprint.synth import Tier, read_manifest, write_dataset
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.note import SignerKey
 from registry_client.records import Signer
 

@@ -191,7 +191,7 @@ def register(prepared: Prepared, registry: Registry) -> Enrolment:
 
 class BatchRegistry(Registry, Protocol):
     """A registry that admits several records and appends them as one batch
-    (`registry_client.client.EmbeddedRegistry`)."""
+    (`registry_client.embedded.EmbeddedRegistry`)."""
 
     def admit_products(
         self, items: Sequence[tuple[SignedEnvelope, bytes]], pending: Collection[ItemId] = ()

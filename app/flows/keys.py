@@ -20,7 +20,7 @@ from pathlib import Path
 
 import platformdirs
 
-from registry_client.client import POLICY, create_ledger, is_ledger, read_policy
+from registry_client.embedded import POLICY, create_ledger, is_ledger, read_policy
 from registry_client.errors import RecordFormatError
 from registry_client.item import ItemId
 from registry_client.note import KeyType, SignerKey, VerifierKey, check_key_name

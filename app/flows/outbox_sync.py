@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from registry_client.bundle import Outbox
-from registry_client.client import open_registry, read_policy
+from registry_client.client import open_registry
+from registry_client.embedded import read_policy
 from registry_client.policy import TrustPolicy
 
 URL_SCHEMES = ("http://", "https://")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from registry_client.client import LOG_SKEY, POLICY, EmbeddedRegistry, read_policy
+from registry_client.embedded import LOG_SKEY, POLICY, EmbeddedRegistry, read_policy
 from registry_client.ledger import Ledger
 from registry_client.note import SignerKey
 from registry_client.registry import CheckpointStore

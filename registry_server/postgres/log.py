@@ -65,7 +65,7 @@ _Conn = psycopg.Connection[tuple[Any, ...]]
 class PostgresLog:
     """The log in the database at ``dsn``, signed by ``signer``; build with `open`.
 
-    Offers what `client.EmbeddedRegistry` and the server use of a `Ledger`: the
+    Offers what `embedded.EmbeddedRegistry` and the server use of a `Ledger`: the
     `store.LogReader` reads, `find_many` and `append`. Safe to share between threads.
     """
 

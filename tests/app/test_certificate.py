@@ -42,7 +42,7 @@ from fingerprint import Decision, Match
 from fingerprint.match import Evidence
 from fingerprint.params import MatchParams
 from fingerprint.template import SCHEME, VERSION
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.errors import ProofError, SignatureError, VerificationError
 from registry_client.note import Note, SignerKey
 from registry_client.policy import TrustPolicy

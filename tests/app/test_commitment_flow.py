@@ -19,7 +19,7 @@ from fingerprint.gs1 import parse
 from fingerprint.locate import read_code
 from fingerprint.synth import Material, Tier, capture, make_item, write_dataset
 from fingerprint.template import SCHEME as TEMPLATE_SCHEME
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.note import SignerKey
 from registry_client.records import Signer, generate_key
 

@@ -10,7 +10,7 @@ from app.flows.commitment import enrol_commitment
 from app.flows.enrol import enrol
 from app.flows.identify import build_index
 from fingerprint.synth import Material, Tier, capture, make_item
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.note import SignerKey
 from registry_client.records import generate_key
 

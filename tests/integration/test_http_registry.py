@@ -19,7 +19,8 @@ from registry_samples import (
     withdrawal,
 )
 
-from registry_client.client import HttpRegistry, read_policy
+from registry_client.client import HttpRegistry
+from registry_client.embedded import read_policy
 from registry_client.errors import (
     RecordFormatError,
     RegistryUnavailable,

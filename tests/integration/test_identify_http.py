@@ -27,7 +27,8 @@ from fingerprint.gs1 import parse
 from fingerprint.identify import IndexFormatError, query_for
 from fingerprint.synth import Item, Material, Tier, capture, make_item
 from fingerprint.template import SCHEME
-from registry_client.client import EmbeddedRegistry, HttpRegistry, read_policy
+from registry_client.client import HttpRegistry
+from registry_client.embedded import EmbeddedRegistry, read_policy
 from registry_client.errors import RecordFormatError, RegistryUnavailable
 from registry_client.records import ProductRecord, Signer, parse_record
 from registry_server.app import Limits, create_app

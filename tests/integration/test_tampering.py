@@ -11,7 +11,8 @@ from live_server import Live, start
 from registry_samples import LOG_KEY, item, ledger, manufacturer, product
 
 from registry_client.checkpoint import Checkpoint
-from registry_client.client import EmbeddedRegistry, HttpRegistry
+from registry_client.client import HttpRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.errors import ProofError, RegistryUnavailable, SignatureError
 from registry_client.item import ItemId
 from registry_client.note import Note, SignerKey

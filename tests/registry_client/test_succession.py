@@ -23,7 +23,7 @@ from registry_client.bundle import (
     export_bundle,
     open_bundle,
 )
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.errors import RevokedKeyError, SignatureError
 from registry_client.ledger import NewEntry
 from registry_client.note import KeyId

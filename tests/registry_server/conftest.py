@@ -11,7 +11,7 @@ from pg_fixture import pg_cluster, pg_dsn  # noqa: F401  (fixtures)
 from registry_samples import Served, ledger, manufacturer
 from starlette.testclient import TestClient
 
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_server.app import Limits, create_app
 
 

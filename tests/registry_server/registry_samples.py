@@ -10,7 +10,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.item import ItemId
 from registry_client.note import KeyType, SignerKey
 from registry_client.policy import TrustPolicy

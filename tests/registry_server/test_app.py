@@ -22,7 +22,7 @@ from registry_samples import (
 )
 from starlette.testclient import TestClient
 
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.ledger import NewEntry
 from registry_client.records import SignedEnvelope
 from registry_server.app import Limits, create_app

@@ -27,7 +27,7 @@ from fingerprint.identify import Index
 from fingerprint.quality import QualityMeasures
 from fingerprint.template import SCHEME, Template
 from registry_client.catalog import source_at
-from registry_client.client import EmbeddedRegistry
+from registry_client.embedded import EmbeddedRegistry
 from registry_client.item import ItemId
 from registry_client.records import ProductRecord, Signer, parse_record
 from registry_server.app import Limits, create_app

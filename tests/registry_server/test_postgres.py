@@ -16,7 +16,8 @@ import pytest
 from registry_samples import LOG_KEY, item, ledger, manufacturer, product
 
 from app.cli import main
-from registry_client.client import HttpRegistry, read_policy
+from registry_client.client import HttpRegistry
+from registry_client.embedded import read_policy
 from registry_client.errors import CheckpointError, ProofError
 from registry_client.ledger import Ledger, NewEntry
 from registry_client.records import SignedEnvelope, Signer

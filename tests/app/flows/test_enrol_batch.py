@@ -10,7 +10,7 @@ import pytest
 
 from app.flows.enrol import EnrolRefused, enrol_batch
 from fingerprint.synth import Material, Tier, capture, make_item
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.errors import RegistryError
 from registry_client.item import ItemId
 from registry_client.ledger import NewEntry

@@ -17,7 +17,7 @@ from app.flows.explain import verify_and_explain
 from app.flows.verify import Outcome, verify
 from fingerprint.params import MatchParams
 from fingerprint.synth import Item, Material, Tier, capture, make_item
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.note import SignerKey
 from registry_client.records import Signer, generate_key
 

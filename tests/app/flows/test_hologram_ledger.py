@@ -22,7 +22,7 @@ from fingerprint.synth.hologram_capture import burst
 from fingerprint.synth.items import build_item
 from registry_client.bundle import Selection, SelectionKind, export_bundle, open_bundle
 from registry_client.bundle_offline import BundleRegistry, Outbox
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.errors import RecordFormatError
 from registry_client.item import ItemId
 from registry_client.ledger import Ledger

@@ -25,7 +25,7 @@ from fingerprint.synth import Material, Tier, capture
 from fingerprint.synth.hologram import make_hologram_item
 from fingerprint.synth.hologram_capture import burst, burst_jpegs
 from fingerprint.synth.items import build_item
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.item import ItemId
 from registry_client.note import SignerKey
 from registry_client.records import generate_key

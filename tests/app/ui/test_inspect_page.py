@@ -20,13 +20,8 @@ from app.jobs import Inspection, Workspace
 from app.ui.inspect_page import InspectPage
 from app.ui.widgets.capture_panel import Mode
 from registry_client.bundle import Selection, SelectionKind, export_bundle
-from registry_client.client import (
-    LOG_SKEY,
-    EmbeddedRegistry,
-    create_ledger,
-    open_registry,
-    read_policy,
-)
+from registry_client.client import open_registry
+from registry_client.embedded import LOG_SKEY, EmbeddedRegistry, create_ledger, read_policy
 from registry_client.note import SignerKey
 from registry_server.serve import RegistryServer
 

@@ -27,7 +27,7 @@ from app.flows.ledger_browse import (
 from app.ui.ledger_model import LOADING
 from app.ui.ledger_page import LedgerPage
 from fingerprint.template import SCHEME, VERSION
-from registry_client.client import EmbeddedRegistry, create_ledger
+from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.item import ItemId
 from registry_client.note import SignerKey
 from registry_client.records import (

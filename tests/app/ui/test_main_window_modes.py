@@ -14,7 +14,7 @@ from app.jobs import Places
 from app.settings import Settings
 from app.ui.about import about_text
 from app.ui.main_window import MainWindow
-from registry_client.client import create_ledger
+from registry_client.embedded import create_ledger
 from registry_client.note import SignerKey
 
 TIMEOUT_MS = 60_000
