@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
+from registry_client.audit import AuditReport
 from registry_client.checkpoint import Checkpoint, VerifiedCheckpoint
 from registry_client.embedded import EmbeddedRegistry, is_ledger
 from registry_client.errors import (
@@ -41,7 +42,6 @@ from registry_client.errors import (
     VerificationError,
 )
 from registry_client.item import ItemId
-from registry_client.ledger import AuditReport
 from registry_client.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from registry_client.policy import TrustPolicy
 from registry_client.records import (

@@ -15,10 +15,11 @@ import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from registry_client.audit import AuditReport, audit
 from registry_client.checkpoint import Checkpoint, VerifiedCheckpoint
 from registry_client.errors import RecordFormatError, RegistryError
 from registry_client.item import ItemId
-from registry_client.ledger import AuditReport, Ledger, NewEntry, audit
+from registry_client.ledger import Ledger, NewEntry
 from registry_client.note import KeyId, SignerKey, VerifierKey
 from registry_client.policy import Log, TrustPolicy
 from registry_client.records import (
@@ -281,7 +282,7 @@ class EmbeddedRegistry:
         return self._verified_checkpoint().checkpoint
 
     def audit(self) -> AuditReport:
-        """Recompute every tile, bundle and blob hash and the root (`ledger.audit`)."""
+        """Recompute every tile, bundle and blob hash and the root (`audit.audit`)."""
         log_key = self._verified_checkpoint().log_key
         return audit(self._ledger.path, log_key, origin=self._ledger.checkpoint.origin)
 

@@ -9,7 +9,9 @@
     │   ├── ProofError           a Merkle proof is malformed or leads to a different root
     │   ├── CheckpointError      a checkpoint is malformed, from the wrong log, or short of
     │   │                        its witness quorum
-    │   ├── RevokedKeyError      the signing key has been revoked
+    │   ├── RevokedKeyError      the signing key has been revoked (or, RetiredKeyError in
+    │   │                        `succession`, rotated away before it signed)
+    │   ├── LedgerCorruptError   a file of a ledger folder is missing or disagrees
     │   └── ExpiredBundleError   an offline bundle is past its expiry
     ├── RecordFormatError        a record, envelope, key or policy text cannot be parsed
     └── RegistryUnavailable      the registry could not be reached or did not answer usefully
@@ -115,3 +117,14 @@ class RegistryUnavailable(RegistryError):
     def __init__(self, message: str, *, url: str | None = None) -> None:
         super().__init__(f"{url}: {message}" if url else message)
         self.url = url
+
+
+class LedgerCorruptError(VerificationError):
+    """A file in the ledger folder is missing or disagrees with the entries or checkpoint.
+
+    ``path`` names the file, relative to the folder.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path

@@ -34,7 +34,8 @@ Blobs are found by SHA-256 through the index (the HTTP server serves them as
 ``blobs/sha256/<hex>``); one pack file per batch rather than a file per blob keeps a
 batch of a thousand templates to one file write. Reads check what they cheaply can (an
 entry against its level-0 tile hash, a blob against its SHA-256) and raise
-`LedgerCorruptError`, naming the file, on a mismatch; `audit` recomputes everything.
+`errors.LedgerCorruptError`, naming the file, on a mismatch; `audit.audit` recomputes
+everything. Reading the files is `ledger_files`; the tree's right edge, `tree_edge`.
 Proofs are computed from the tiles, unchecked: clients verify them against the signed
 checkpoint.
 
@@ -47,14 +48,12 @@ https://c2sp.org/signed-note@v1.0.0; RFC 6962 §2.1 and RFC 9162 §2.1 (Merkle t
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -67,13 +66,28 @@ from registry_client._durable import (
     temp_path,
     write_files,
 )
-from registry_client._ledger_index import BlobPlace, LedgerIndex
+from registry_client._ledger_index import LedgerIndex
 from registry_client.checkpoint import Checkpoint, open_checkpoint
 from registry_client.errors import (
     CheckpointError,
+    LedgerCorruptError,
     ProofError,
     RecordFormatError,
-    VerificationError,
+)
+from registry_client.ledger_files import (
+    CHECKPOINT,
+    ENTRIES_PREFIX,
+    INDEX,
+    LOCK,
+    NotInTree,
+    new_tiles,
+    pack_path,
+    partial_tiles,
+    published_tile,
+    read_blob,
+    read_blobs,
+    read_note,
+    read_tile,
 )
 from registry_client.merkle import (
     EMPTY_ROOT,
@@ -81,7 +95,6 @@ from registry_client.merkle import (
     MerkleTree,
     NodeSource,
     leaf_hash,
-    root_hash,
     verify_consistency,
 )
 from registry_client.note import KeyType, Note, SignerKey, VerifierKey
@@ -90,37 +103,13 @@ from registry_client.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
     Tile,
-    TileHashes,
     encode_index,
-    format_entry_bundle,
-    parse_entry_bundle,
     tile_for_node,
-    tiles_for_root,
     verify_entry_bundle,
 )
+from registry_client.tree_edge import TreeEdge
 
 StrPath = str | os.PathLike[str]
-
-CHECKPOINT = "checkpoint"
-"""The checkpoint's path in the folder."""
-INDEX = "index.sqlite"
-"""The SQLite index's path in the folder."""
-LOCK = "lock"
-"""The writers' lock file's path in the folder."""
-
-_TILE_BYTES = TILE_WIDTH * HASH_SIZE
-_ENTRIES_PREFIX = "tile/entries/"
-
-
-class LedgerCorruptError(VerificationError):
-    """A file in the ledger folder is missing or disagrees with the entries or checkpoint.
-
-    ``path`` names the file, relative to the folder.
-    """
-
-    def __init__(self, message: str, *, path: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,21 +133,6 @@ class NewEntry:
                 raise ValueError(f"index key is ({kind!r}, {key!r}), want two non-empty strings")
         object.__setattr__(self, "keys", keys)
         object.__setattr__(self, "blobs", tuple(self.blobs))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuditReport:
-    """What `audit` recomputed and found equal to the files: counts of each kind."""
-
-    checkpoint: Checkpoint
-    tiles: int
-    """Hash tiles compared, kept partial tiles for older checkpoints included."""
-    bundles: int
-    """Entry bundles parsed and compared, kept partial ones included."""
-    leaves: int
-    """Index rows (entry → leaf hash) compared."""
-    blobs: int
-    """Blobs read and hashed."""
 
 
 class Ledger:
@@ -211,7 +185,7 @@ class Ledger:
         """A new, empty log in ``path`` (absent or an empty directory), writable.
 
         ``origin`` (tlog-checkpoint §Note text) defaults to the signer's key name; a
-        different one must then be passed to `open` and `audit`.
+        different one must then be passed to `open` and `audit.audit`.
         """
         if signer.key_type is not KeyType.ED25519:
             raise ValueError(f"log key type is {signer.key_type.name}, want ED25519")
@@ -237,7 +211,7 @@ class Ledger:
         root = Path(path)
         signer = key if isinstance(key, SignerKey) else None
         log_key = key.verifier if isinstance(key, SignerKey) else key
-        state = _verify(_read_note(root), log_key, origin)
+        state = _verify(read_note(root), log_key, origin)
         index = LedgerIndex.open(root / INDEX, writable=signer is not None)
         ledger = cls(root, index, state, log_key=log_key, signer=signer, origin=origin)
         if signer is not None:
@@ -303,13 +277,13 @@ class Ledger:
         if not entries:
             raise ValueError("batch has 0 entries, want at least 1")
         with self._append_mutex, exclusive_lock(self._root / LOCK):
-            self._adopt(_read_note(self._root))
+            self._adopt(read_note(self._root))
             self._recover()
             state = self._state
             old = state.checkpoint
             edge = state.edge(self._root).copy()
             files = edge.extend(e.data for e in entries)
-            kept = {t.path for t in _partial_tiles(old.size)}
+            kept = {t.path for t in partial_tiles(old.size)}
             files.update((p, d) for p, d in edge.partial_files().items() if p not in kept)
             new = Checkpoint(origin=old.origin, size=edge.size, root_hash=edge.root())
             note = _sign(signer, new)
@@ -328,7 +302,7 @@ class Ledger:
         `ProofError` if the new tree does not contain the old one.
         """
         with self._append_mutex:
-            self._adopt(_read_note(self._root))
+            self._adopt(read_note(self._root))
         return self.checkpoint
 
     def entry(self, index: int) -> bytes:
@@ -347,9 +321,9 @@ class Ledger:
             raise ValueError(f"entry range is {start}:{stop}, want 0 ≤ start ≤ stop ≤ {size}")
         out: list[bytes] = []
         for n in range(start // TILE_WIDTH, -(-stop // TILE_WIDTH)):
-            tile = _published(0, n, size)
-            hashes = _read_tile(self._root, tile, size)
-            bundle = _read_tile(self._root, tile, size, entries=True)
+            tile = published_tile(0, n, size)
+            hashes = read_tile(self._root, tile, size)
+            bundle = read_tile(self._root, tile, size, entries=True)
             try:
                 bundle_entries = verify_entry_bundle(bundle, tile, hashes)
             except (RecordFormatError, ProofError) as exc:
@@ -381,14 +355,14 @@ class Ledger:
         place = self._index.blob(sha256, self.size)
         if place is None:
             raise LookupError(f"no blob {sha256.hex()} in the log of size {self.size}")
-        return _read_blob(self._root, place)
+        return read_blob(self._root, place)
 
     def blobs(self, shas: Iterable[bytes]) -> dict[bytes, bytes]:
         """The blobs with these SHA-256 that entries in the log stored, read pack by pack.
 
         Hashes with no blob are left out; `LedgerCorruptError` as for `blob`.
         """
-        return dict(_read_blobs(self._root, self._index.places(shas, self.size).values()))
+        return dict(read_blobs(self._root, self._index.places(shas, self.size).values()))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> tuple[bytes, ...]:
         """``PATH(index, D[0:size])`` from the tiles (RFC 9162 §2.1.3.1).
@@ -426,11 +400,11 @@ class Ledger:
         state = self._state
         if path == CHECKPOINT:
             return state.note.encode()
-        entries = path.startswith(_ENTRIES_PREFIX)
+        entries = path.startswith(ENTRIES_PREFIX)
         tile = Tile.from_entries_path(path) if entries else Tile.from_path(path)
         try:
-            return _read_tile(self._root, tile, state.checkpoint.size, entries=entries)
-        except _NotInTree as exc:
+            return read_tile(self._root, tile, state.checkpoint.size, entries=entries)
+        except NotInTree as exc:
             raise LookupError(str(exc)) from exc
 
     def _commit_index(self, start: int, entries: Sequence[NewEntry]) -> dict[Path, bytes]:
@@ -453,7 +427,7 @@ class Ledger:
             [(kind, key, i) for i, e in enumerate(entries, start) for kind, key in e.keys],
             places.values(),
         )
-        return {self._root / _pack_path(start): bytes(pack)} if pack else {}
+        return {self._root / pack_path(start): bytes(pack)} if pack else {}
 
     def _tree(self, size: int) -> _TileTree:
         """The tree of ``size`` over the folder's tiles, as published for that size."""
@@ -486,8 +460,8 @@ class Ledger:
         if indexed == size:
             self._discard_partials(previous, size)
             return
-        names = [_pack_path(pack) for pack in {size, *self._index.packs(size)}]
-        for tile in _new_tiles(size, indexed):
+        names = [pack_path(pack) for pack in {size, *self._index.packs(size)}]
+        for tile in new_tiles(size, indexed):
             names.append(tile.path)
             if tile.level == 0:
                 names.append(tile.entries_path)
@@ -501,7 +475,7 @@ class Ledger:
 
         tlog-tiles §Partial Tiles lets a log drop partial tiles once the full one exists.
         """
-        for tile in _partial_tiles(old):
+        for tile in partial_tiles(old):
             if tile.index >= new >> (TILE_HEIGHT * (tile.level + 1)):
                 continue  # not full yet
             name = f"{encode_index(tile.index)}.p"
@@ -556,7 +530,7 @@ class _TileCache:
             if tree is not None:
                 self._trees.move_to_end(tile)
                 return tree
-        data = _read_tile(root, tile, size)
+        data = read_tile(root, tile, size)
         tree = MerkleTree(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE))
         with self._mutex:
             self._trees[tile] = tree
@@ -586,310 +560,6 @@ class _TileTree(NodeSource):
         rise = height - TILE_HEIGHT * tile.level
         tree = self._cache.get(self._root, tile, self._size)
         return tree.node(rise, index % (TILE_WIDTH >> rise))
-
-
-class TreeEdge:
-    """The right edge of a tiled tree: enough to append leaves and compute the root.
-
-    ``levels[L]`` holds the hashes of level ``L``'s rightmost, partial tile (empty when
-    the level ends on a full tile); ``entries`` holds the partial entry bundle. A full
-    tile's subtree hash joins the level above (tlog-tiles §Merkle Tree); the partial
-    tiles are exactly the ones the root is computed from.
-    """
-
-    __slots__ = ("entries", "levels", "size")
-
-    def __init__(self, size: int, levels: list[bytearray], entries: list[bytes]) -> None:
-        self.size = size
-        self.levels = levels
-        self.entries = entries
-
-    @classmethod
-    def read(cls, root: Path, checkpoint: Checkpoint) -> TreeEdge:
-        """The edge of the tree ``checkpoint`` commits to, from its partial tiles."""
-        size = checkpoint.size
-        partial = {t.level: _read_tile(root, t, size) for t in _partial_tiles(size)}
-        depth = max(partial, default=-1) + 1
-        levels = [bytearray(partial.get(level, b"")) for level in range(depth)]
-        entries: list[bytes] = []
-        if size % TILE_WIDTH:
-            tile = _published(0, size // TILE_WIDTH, size)
-            bundle = _read_tile(root, tile, size, entries=True)
-            try:
-                entries = list(verify_entry_bundle(bundle, tile, partial[0]))
-            except (RecordFormatError, ProofError) as exc:
-                raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
-        edge = cls(size, levels, entries)
-        calculated = edge.root()
-        if calculated != checkpoint.root_hash:
-            raise LedgerCorruptError(
-                f"partial tiles give root {calculated.hex()}, "
-                f"checkpoint says {checkpoint.root_hash.hex()}",
-                path=CHECKPOINT,
-            )
-        return edge
-
-    def copy(self) -> TreeEdge:
-        """An independent copy, to extend without touching this one."""
-        return TreeEdge(self.size, [bytearray(row) for row in self.levels], list(self.entries))
-
-    def extend(self, entries: Iterable[bytes]) -> dict[str, bytes]:
-        """Append entries; returns the full tiles and bundles they complete, by path."""
-        done: dict[str, bytes] = {}
-        for entry in entries:
-            self.entries.append(entry)
-            self.size += 1
-            node, level = leaf_hash(entry), 0
-            while True:
-                if level == len(self.levels):
-                    self.levels.append(bytearray())
-                row = self.levels[level]
-                row += node
-                if len(row) < _TILE_BYTES:
-                    break
-                tile = Tile(level=level, index=(self.size >> (TILE_HEIGHT * (level + 1))) - 1)
-                data = done[tile.path] = bytes(row)
-                if level == 0:
-                    done[tile.entries_path] = format_entry_bundle(self.entries)
-                    self.entries.clear()
-                row.clear()
-                node = root_hash(
-                    [data[i : i + HASH_SIZE] for i in range(0, _TILE_BYTES, HASH_SIZE)]
-                )
-                level += 1
-        return done
-
-    def partial_tiles(self) -> dict[Tile, bytes]:
-        """The rightmost partial tile of each level that has one."""
-        return {
-            Tile(
-                level=level,
-                index=self.size >> (TILE_HEIGHT * (level + 1)),
-                width=len(row) // HASH_SIZE,
-            ): bytes(row)
-            for level, row in enumerate(self.levels)
-            if row
-        }
-
-    def partial_files(self) -> dict[str, bytes]:
-        """The partial tiles and the partial entry bundle, by path."""
-        files = {tile.path: data for tile, data in self.partial_tiles().items()}
-        if self.entries:
-            tile = Tile(level=0, index=self.size // TILE_WIDTH, width=len(self.entries))
-            files[tile.entries_path] = format_entry_bundle(self.entries)
-        return files
-
-    def root(self) -> bytes:
-        """``MTH(D[0:size])``, from the partial tiles alone."""
-        return TileHashes(self.size, self.partial_tiles()).root()
-
-
-def audit(path: StrPath, log_key: VerifierKey, *, origin: str | None = None) -> AuditReport:
-    """Recompute every tile and the root from the entries and compare with the folder.
-
-    Checks the checkpoint's signature; every entry bundle and hash tile of its tree,
-    including partial tiles kept for older checkpoints; the root; the index's entry
-    hashes; and every blob's SHA-256. Raises `SignatureError` or `CheckpointError` for
-    the checkpoint and `LedgerCorruptError`, naming the file, for anything else. Only
-    reads: a batch a crash cut short is ignored, and a writer may append meanwhile.
-    """
-    root = Path(path)
-    checkpoint = _verify(_read_note(root), log_key, origin).checkpoint
-    size = checkpoint.size
-    edge = TreeEdge(0, [], [])
-    compared: list[str] = []
-    with closing(LedgerIndex.open(root / INDEX, writable=False)) as index:
-        for n in range(-(-size // TILE_WIDTH)):
-            tile = _published(0, n, size)
-            entries = _parse_bundle(_read_tile(root, tile, size, entries=True), tile)
-            stored = index.leaf_hashes(n * TILE_WIDTH, n * TILE_WIDTH + tile.width)
-            if stored != b"".join(leaf_hash(e) for e in entries):
-                raise LedgerCorruptError(f"leaf hashes of {tile.entries_path} differ", path=INDEX)
-            compared += _compare(root, edge.extend(entries), size)
-        blobs = index.blobs(0, size)
-    compared += _compare(root, edge.partial_files(), size)
-    calculated = edge.root()
-    if calculated != checkpoint.root_hash:
-        raise LedgerCorruptError(
-            f"entries give root {calculated.hex()}, want {checkpoint.root_hash.hex()}",
-            path=CHECKPOINT,
-        )
-    compared += _compare_kept_partials(root, edge)
-    for _ in _read_blobs(root, blobs):
-        pass
-    bundles = sum(name.startswith(_ENTRIES_PREFIX) for name in compared)
-    return AuditReport(
-        checkpoint=checkpoint,
-        tiles=len(compared) - bundles,
-        bundles=bundles,
-        leaves=size,
-        blobs=len(blobs),
-    )
-
-
-class _NotInTree(ValueError):
-    """A tile path names hashes past the tree of the checkpoint held."""
-
-
-def _published(level: int, index: int, size: int) -> Tile:
-    """Tile ``index`` of ``level`` as published for a tree of ``size`` (full or partial)."""
-    try:
-        return tile_for_node(TILE_HEIGHT * level, index * TILE_WIDTH, size)
-    except ValueError as exc:
-        raise _NotInTree(f"tile {index} of level {level} is past a tree of size {size}") from exc
-
-
-def _read_tile(root: Path, tile: Tile, size: int, *, entries: bool = False) -> bytes:
-    """The bytes of ``tile`` (or its entry bundle) in the tree of ``size``.
-
-    Read from the file published for ``size``, or from the full tile once a newer
-    checkpoint has made that partial tile full and its file is gone; cut to
-    ``tile.width`` when narrower. Raises `_NotInTree` past the tree.
-    """
-    published = _published(tile.level, tile.index, size)
-    if tile.width > published.width:
-        raise _NotInTree(f"{tile.path} is wider than the {published.width} hashes of {size}")
-    candidates = [published]
-    if published.is_partial:
-        candidates.append(Tile(level=tile.level, index=tile.index))
-    for candidate in candidates:
-        name = candidate.entries_path if entries else candidate.path
-        try:
-            data = (root / name).read_bytes()
-        except FileNotFoundError:
-            continue
-        return (
-            data if candidate.width == tile.width else _cut(data, candidate, tile, entries=entries)
-        )
-    missing = published.entries_path if entries else published.path
-    raise LedgerCorruptError("file is missing", path=missing)
-
-
-def _cut(data: bytes, wide: Tile, narrow: Tile, *, entries: bool) -> bytes:
-    """The bytes of ``narrow`` (or its entry bundle), cut from those of ``wide``."""
-    if entries:
-        return format_entry_bundle(_parse_bundle(data, wide)[: narrow.width])
-    if len(data) != wide.width * HASH_SIZE:
-        raise LedgerCorruptError(
-            f"{len(data)} bytes, want {wide.width * HASH_SIZE}", path=wide.path
-        )
-    return data[: narrow.width * HASH_SIZE]
-
-
-def _parse_bundle(data: bytes, tile: Tile) -> tuple[bytes, ...]:
-    try:
-        return parse_entry_bundle(data, tile)
-    except RecordFormatError as exc:
-        raise LedgerCorruptError(str(exc), path=tile.entries_path) from exc
-
-
-def _compare(root: Path, files: dict[str, bytes], size: int) -> list[str]:
-    """Check the folder serves each file's bytes for the tree of ``size``; returns the names."""
-    for name, want in files.items():
-        entries = name.startswith(_ENTRIES_PREFIX)
-        tile = Tile.from_entries_path(name) if entries else Tile.from_path(name)
-        got = _read_tile(root, tile, size, entries=entries)
-        if got != want:
-            raise LedgerCorruptError(
-                f"{len(got)} bytes differ from the {len(want)} the entries give", path=name
-            )
-    return list(files)
-
-
-def _compare_kept_partials(root: Path, edge: TreeEdge) -> list[str]:
-    """Check the partial tiles kept for older checkpoints are prefixes of the current ones.
-
-    Files wider than the current tile belong to a batch a crash cut short: skipped.
-    """
-    compared: list[str] = []
-    for name, data in edge.partial_files().items():
-        entries = name.startswith(_ENTRIES_PREFIX)
-        current = Tile.from_entries_path(name) if entries else Tile.from_path(name)
-        try:
-            widths = [int(f.name) for f in (root / name).parent.iterdir() if f.name.isdigit()]
-        except FileNotFoundError:  # a writer has since filled the tile and dropped its partials
-            continue
-        for width in sorted(w for w in widths if 0 < w < current.width):
-            kept = Tile(level=current.level, index=current.index, width=width)
-            kept_name = kept.entries_path if entries else kept.path
-            try:
-                found = (root / kept_name).read_bytes()
-            except FileNotFoundError:  # dropped meanwhile, as above
-                continue
-            if found != _cut(data, current, kept, entries=entries):
-                raise LedgerCorruptError(
-                    "differs from a prefix of the current tile", path=kept_name
-                )
-            compared.append(kept_name)
-    return compared
-
-
-def _partial_tiles(size: int) -> frozenset[Tile]:
-    """The partial tiles of a tree of ``size``: at most one per level, its rightmost.
-
-    They are exactly the tiles its root is computed from (`tiles.tiles_for_root`): the
-    root folds the complete subtrees given by the bits of ``size``, and those of heights
-    ``8L`` to ``8L + 7`` are hashes of level ``L``'s partial tile.
-    """
-    return tiles_for_root(size)
-
-
-def _new_tiles(old: int, new: int) -> Iterator[Tile]:
-    """Tiles published for tree size ``new`` but not for ``old ≤ new``."""
-    level = 0
-    while new >> (TILE_HEIGHT * level):
-        shift = TILE_HEIGHT * (level + 1)
-        for n in range(old >> shift, new >> shift):
-            yield Tile(level=level, index=n)
-        width = (new >> (TILE_HEIGHT * level)) % TILE_WIDTH
-        if width and old >> (TILE_HEIGHT * level) != new >> (TILE_HEIGHT * level):
-            yield Tile(level=level, index=new >> shift, width=width)
-        level += 1
-
-
-def _pack_path(pack: int) -> str:
-    return f"blobs/pack/{pack}"
-
-
-def _read_blob(root: Path, place: BlobPlace) -> bytes:
-    """The blob at ``place``, checked against its SHA-256."""
-    ((_, data),) = _read_blobs(root, [place])
-    return data
-
-
-def _read_blobs(root: Path, places: Iterable[BlobPlace]) -> Iterator[tuple[bytes, bytes]]:
-    """``(sha256, blob)`` for each of ``places``, each pack opened once, each blob checked."""
-    in_order = sorted(places, key=lambda p: (p.pack, p.offset))
-    for pack, group in itertools.groupby(in_order, key=lambda p: p.pack):
-        name = _pack_path(pack)
-        try:
-            file = (root / name).open("rb")
-        except FileNotFoundError as exc:
-            raise LedgerCorruptError("blob pack is missing", path=name) from exc
-        with file:
-            for place in group:
-                file.seek(place.offset)
-                yield place.sha256, _checked_blob(file.read(place.length), place, name)
-
-
-def _checked_blob(data: bytes, place: BlobPlace, name: str) -> bytes:
-    if len(data) != place.length:
-        raise LedgerCorruptError(
-            f"blob {place.sha256.hex()} at byte {place.offset} is cut short", path=name
-        )
-    calculated = hashlib.sha256(data).digest()
-    if calculated != place.sha256:
-        raise LedgerCorruptError(
-            f"blob hashes to {calculated.hex()}, want {place.sha256.hex()}", path=name
-        )
-    return data
-
-
-def _read_note(root: Path) -> bytes:
-    try:
-        return (root / CHECKPOINT).read_bytes()
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"no ledger in {root}: {CHECKPOINT} is missing") from exc
 
 
 def _verify(note: bytes, log_key: VerifierKey, origin: str | None) -> _State:

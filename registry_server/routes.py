@@ -44,13 +44,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from registry_client.catalog import NotWalkableError
 from registry_client.client import MAX_LOOKUP_LEAVES
 from registry_client.errors import (
+    LedgerCorruptError,
     RecordFormatError,
     RegistryError,
     RevokedKeyError,
     SignatureError,
 )
 from registry_client.item import ItemId
-from registry_client.ledger import LedgerCorruptError
 from registry_client.records import (
     KeyEvent,
     ProductRecord,

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from registry_client.audit import AuditReport
 from registry_client.checkpoint import Checkpoint
 from registry_client.client import MAX_BUNDLE_SIZE, HttpRegistry, open_registry
 from registry_client.embedded import EmbeddedRegistry, read_policy
 from registry_client.errors import RecordFormatError
 from registry_client.item import ItemId
-from registry_client.ledger import AuditReport
 from registry_client.policy import TrustPolicy
 from registry_client.records import (
     KeyEvent,

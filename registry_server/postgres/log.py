@@ -34,14 +34,15 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from registry_client.checkpoint import Checkpoint, open_checkpoint
-from registry_client.errors import CheckpointError, ProofError, RecordFormatError
-from registry_client.item import ItemId
-from registry_client.ledger import (
-    CHECKPOINT,
+from registry_client.errors import (
+    CheckpointError,
     LedgerCorruptError,
-    NewEntry,
-    TreeEdge,  # the right edge the folder ledger appends with: the same tiles here
+    ProofError,
+    RecordFormatError,
 )
+from registry_client.item import ItemId
+from registry_client.ledger import NewEntry
+from registry_client.ledger_files import CHECKPOINT
 from registry_client.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from registry_client.note import Note, SignerKey
 from registry_client.registry import ITEM, DuplicateItemError
@@ -56,6 +57,7 @@ from registry_client.tiles import (
     tiles_for_root,
     verify_entry_bundle,
 )
+from registry_client.tree_edge import TreeEdge
 from registry_server.postgres.schema import check, migrate
 from registry_server.store import ReadOnlyLogError
 

@@ -16,9 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from registry_client.audit import audit
 from registry_client.checkpoint import Checkpoint, verify_checkpoint
-from registry_client.errors import CheckpointError, ProofError, SignatureError, VerificationError
-from registry_client.ledger import CHECKPOINT, INDEX, Ledger, LedgerCorruptError, NewEntry, audit
+from registry_client.errors import (
+    CheckpointError,
+    LedgerCorruptError,
+    ProofError,
+    SignatureError,
+    VerificationError,
+)
+from registry_client.ledger import Ledger, NewEntry
+from registry_client.ledger_files import CHECKPOINT, INDEX
 from registry_client.merkle import (
     MerkleTree,
     leaf_hash,

@@ -77,8 +77,9 @@ import pytest  # noqa: E402
 
 import registry_client.ledger  # noqa: E402
 from registry_client._durable import write_files  # noqa: E402
+from registry_client.audit import audit  # noqa: E402
 from registry_client.checkpoint import verify_checkpoint  # noqa: E402
-from registry_client.ledger import CHECKPOINT, INDEX, audit  # noqa: E402
+from registry_client.ledger_files import CHECKPOINT, INDEX  # noqa: E402
 from registry_client.merkle import leaf_hash, root_hash  # noqa: E402
 from registry_client.tiles import Tile, tree_tiles  # noqa: E402
 
