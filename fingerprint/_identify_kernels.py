@@ -30,6 +30,20 @@ def _distance(codes: NDArray[np.uint64], row: int, query: NDArray[np.uint64]) ->
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _substring(query: NDArray[np.uint64], m: int) -> int:
+    """The ``m``-th 16-bit substring of a code (its hash-table key in table ``m``)."""
+    return int((query[m // 4] >> np.uint64(SUBSTRING_BITS * (m % 4))) & np.uint64(0xFFFF))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_mask(mask: int) -> int:
+    """The next larger integer with as many bits set as ``mask`` (Gosper's hack)."""
+    low = mask & -mask
+    ripple = mask + low
+    return (((ripple ^ mask) >> 2) // low) | ripple
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _insert(
     best_d: NDArray[np.int32], best_i: NDArray[np.int32], filled: int, d: int, row: int
 ) -> int:
@@ -171,7 +185,7 @@ def mih_search(
     compared = 0
     sub = np.empty(n_tables, np.int64)
     for m in range(n_tables):
-        sub[m] = (query[m // 4] >> np.uint64(SUBSTRING_BITS * (m % 4))) & np.uint64(0xFFFF)
+        sub[m] = _substring(query, m)
     last_round = min(radius // n_tables, SUBSTRING_BITS)
     for r in range(last_round + 1):
         for m in range(n_tables):
@@ -189,9 +203,48 @@ def mih_search(
                         filled = _insert(best_d, best_i, filled, d, row)
                 if r == 0:
                     break
-                low = mask & -mask  # Gosper's hack: next mask with the same weight
-                ripple = mask + low
-                mask = (((ripple ^ mask) >> 2) // low) | ripple
+                mask = _next_mask(mask)
         if filled == k and best_d[k - 1] <= n_tables * (r + 1) - 1:
             break
     return best_i[:filled].copy(), best_d[:filled].copy(), compared
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def probe_round(
+    codes: NDArray[np.uint64],
+    offsets: NDArray[np.int64],
+    rows: NDArray[np.int32],
+    queries: NDArray[np.uint64],
+    flips: int,
+    radius: int,
+) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """Round ``flips`` of multi-index hashing for each of ``queries`` (H, W), without
+    its stop: the nearest code within ``radius`` of each query among the codes whose
+    substring in some table differs from the query's in exactly ``flips`` bits. One
+    query per thread; a code in several probed buckets is compared again (cheaper than
+    a seen-mark per query).
+
+    Returns (rows (H,), distances (H,)); row -1 and distance ``radius + 1`` where no
+    code was found.
+    """
+    n_tables = offsets.shape[0]
+    n_queries = queries.shape[0]
+    best_i = np.full(n_queries, -1, np.int32)
+    best_d = np.full(n_queries, radius + 1, np.int32)
+    for h in prange(n_queries):
+        query = queries[h]
+        for m in range(n_tables):
+            sub = _substring(query, m)
+            mask = (1 << flips) - 1
+            while mask < (1 << SUBSTRING_BITS):
+                key = sub ^ mask
+                for p in range(offsets[m, key], offsets[m, key + 1]):
+                    row = rows[m, p]
+                    d = _distance(codes, row, query)
+                    if d < best_d[h] or (d == best_d[h] and row < best_i[h]):
+                        best_d[h] = d
+                        best_i[h] = row
+                if flips == 0:
+                    break
+                mask = _next_mask(mask)
+    return best_i, best_d

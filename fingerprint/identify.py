@@ -3,7 +3,10 @@
 `Index` holds one code per enrolled item, with an opaque ``label`` (the caller's item
 key) and the SHA-256 of its template. `Index.search` finds the codes nearest a probe's
 within a Hamming radius, by multi-index hashing [1]_ (default) or by a brute-force
-POPCNT scan; both give exactly the same answer. The candidates are then re-ranked with
+POPCNT scan; both give exactly the same answer. A probe without a printed code (one
+code per rotation × scale hypothesis) is searched by hashing first (`Method.HASHED_FIRST`):
+the first rounds of multi-index hashing for its codes, the scan only if they find no
+entry close enough to settle the answer. The candidates are then re-ranked with
 the full matcher (`rerank`), since a code only narrows the search: the verdict is
 ``fingerprint.match``'s.
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import math
 import os
 import struct
 import tempfile
@@ -64,6 +68,17 @@ NO_CODE_SCALES = tuple(round(0.6 + 0.05 * i, 2) for i in range(13))
 NO_CODE_RADIUS_FRACTION = 0.33
 """Search radius for such a probe: its best hypothesis lay 14-33% of 256 bits from its
 own item (15 MEDIUM close-ups, 5% margin) and at least 32% from 14 other items."""
+SHORTCUT_RADIUS_FRACTION = 0.25
+"""`Method.HASHED_FIRST` answers without a scan once an entry lies within this share of
+the bits (64 of 256) of one of the probe's codes. Set on training seed 11 (300 items,
+one MEDIUM close-up each, 1,000,000 codes; docs/identify.md): 63% of the close-ups had
+their own item this close; other entries lay farther (docs/identify.md)."""
+SHORTCUT_CHECK_FRACTION = 0.375
+"""A code that a hash-table bucket of one of the probe's codes holds within this share of
+the bits (96 of 256) of that code is compared with all of them: the own item's code,
+found through a hypothesis next to the best, may lie this far from it (seed 11 again)."""
+SHORTCUT_BATCH = 4096
+"""Buckets read between two checks for an entry within the shortcut radius."""
 LANES_FROM = 16
 """Queries from which a scan compares each code with all of them at once
 (`_identify_kernels.scan_lanes`: about 2× faster for 780 queries, 2× slower for 1-5)."""
@@ -83,6 +98,10 @@ class Method(enum.StrEnum):
     """Multi-index hashing [1]_."""
     SCAN = "scan"
     """Brute-force POPCNT over every code."""
+    HASHED_FIRST = "hashed-first"
+    """For many codes of one probe and k = 1: round 0, then round 1 of multi-index
+    hashing for a batch of codes at a time, in the order given, until an entry lies
+    within `SHORTCUT_RADIUS_FRACTION` of the bits (the answer); else the scan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +192,48 @@ class Index:
         ``codes`` is one packed code (n_bits // 8,) or several (H, n_bits // 8) of one
         probe (`bitcode.probe_codes`); an entry's distance is then to the nearest of
         them. ``radius`` defaults to `RADIUS_FRACTION` of the bits; ties go to the entry
-        added first. Both methods give the same answer.
+        added first. `Method.MIH` and `Method.SCAN` give the same answer; so does
+        `Method.HASHED_FIRST` whenever at most one entry lies within the shortcut radius
+        (`SHORTCUT_RADIUS_FRACTION`, or ``radius`` if smaller) of ``codes`` (else it
+        answers one of those entries, with its distance, not necessarily the nearest:
+        in practice two captures of one item).
         """
-        queries = codes.reshape(1, -1) if codes.ndim == 1 else codes
-        self._check_codes(queries, "codes")
+        queries, limit = self._query(codes, radius, RADIUS_FRACTION)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
-        limit = round(RADIUS_FRACTION * self._n_bits) if radius is None else radius
+        return self._candidates(*self._nearest(queries, k, limit, method))
+
+    def shortcut(self, codes: NDArray[np.uint8], radius: int | None = None) -> Candidate | None:
+        """The entry that hashing finds first within ``radius`` bits of ``codes``, or None
+        (`Method.HASHED_FIRST` then scans).
+
+        Rounds 0, then 1 of multi-index hashing for a batch of ``codes`` at a time, in
+        the order given; an entry a bucket holds within `SHORTCUT_CHECK_FRACTION` of the
+        code that probed it is measured against all of them, and the nearest such within
+        ``radius`` (default `SHORTCUT_RADIUS_FRACTION` of the bits) ends the search.
+        Codes added since the hash tables were built are scanned first. By pigeonhole an
+        entry within 31 bits of a code (16 tables × 2 − 1) is always found; farther ones
+        share a substring within one bit by chance (docs/identify.md).
+        """
+        queries, limit = self._query(codes, radius, SHORTCUT_RADIUS_FRACTION)
+        found = self._hashed(queries, limit)
+        return self._candidates(*found)[0] if found is not None else None
+
+    def _query(
+        self, codes: NDArray[np.uint8], radius: int | None, fraction: float
+    ) -> tuple[NDArray[np.uint64], int]:
+        """Checked query words (H, W) and radius (default ``fraction`` of the bits)."""
+        queries = codes.reshape(1, -1) if codes.ndim == 1 else codes
+        self._check_codes(queries, "codes")
+        limit = round(fraction * self._n_bits) if radius is None else radius
         if not 0 <= limit <= self._n_bits:
             raise ValueError(f"radius must be in 0..{self._n_bits}, got {radius!r}")
         self._merge()
-        rows, distances = self._nearest(_words(queries), k, limit, method)
+        return _words(queries), limit
+
+    def _candidates(
+        self, rows: NDArray[np.int32], distances: NDArray[np.int32]
+    ) -> tuple[Candidate, ...]:
         return tuple(
             Candidate(
                 label=self._labels[row],
@@ -196,8 +246,13 @@ class Index:
     def _nearest(
         self, queries: NDArray[np.uint64], k: int, radius: int, method: Method
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        if method is Method.HASHED_FIRST and k == 1:
+            shortcut = round(SHORTCUT_RADIUS_FRACTION * self._n_bits)
+            hit = self._hashed(queries, min(radius, shortcut))
+            if hit is not None:
+                return hit
         words = _words(self._codes)
-        if method is Method.SCAN or len(self) == 0:
+        if method is not Method.MIH or len(self) == 0:
             return _scan(words, queries, k, radius)
         tables = self._hash_tables()
         # Codes added since the tables were built are scanned; each query's MIH answer
@@ -217,6 +272,35 @@ class Index:
         _, first = np.unique(all_rows[order], return_index=True)
         keep = order[np.sort(first)][:k]
         return all_rows[keep], all_d[keep]
+
+    def _hashed(
+        self, queries: NDArray[np.uint64], accept: int
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]] | None:
+        """`shortcut`'s (row, distance) as arrays of one, or None."""
+        if len(self) == 0:
+            return None
+        words = _words(self._codes)
+        tables = self._hash_tables()
+        if tables.size < len(self):
+            rows, distances = _scan(words[tables.size :], queries, 1, accept)
+            if rows.size:
+                return rows + tables.size, distances
+        indexed = words[: tables.size]
+        check = round(SHORTCUT_CHECK_FRACTION * self._n_bits)
+        n_tables = tables.offsets.shape[0]
+        for flips in (0, 1):
+            step = max(1, SHORTCUT_BATCH // (n_tables * math.comb(kernels.SUBSTRING_BITS, flips)))
+            for first in range(0, len(queries), step):
+                batch = queries[first : first + step]
+                rows, distances = kernels.probe_round(
+                    indexed, tables.offsets, tables.rows, batch, flips, check
+                )
+                near = np.unique(rows[distances <= check])
+                if near.size:
+                    best, distance = _scan(indexed[near], queries, 1, accept)
+                    if best.size:
+                        return near[best].astype(np.int32), distance
+        return None
 
     def _merge(self) -> None:
         if self._chunks:
@@ -352,13 +436,44 @@ def enrolled_code(template: bytes, n_bits: int = 256) -> NDArray[np.uint8] | Non
 def query_for(probe: Template, n_bits: int = 256) -> Query:
     """The search for ``probe``: one code if a printed code located its window (the
     code gives the position even when its serial is unknown or not registered), else
-    one per rotation × scale of `NO_CODE_ANGLES` × `NO_CODE_SCALES`, scanned."""
+    one per rotation × scale of `NO_CODE_ANGLES` × `NO_CODE_SCALES`, coarse to fine
+    (`coarse_to_fine`), hashed first."""
     residual = probe.features.residual
     if probe.located_by_code:
         code = bitcode(residual, n_bits).bits.reshape(1, -1)
         return Query(codes=code, radius=round(RADIUS_FRACTION * n_bits), method=Method.MIH)
     codes = probe_codes(residual, n_bits, angles_deg=NO_CODE_ANGLES, scales=NO_CODE_SCALES)
-    return Query(codes=codes, radius=round(NO_CODE_RADIUS_FRACTION * n_bits), method=Method.SCAN)
+    order = coarse_to_fine(len(NO_CODE_ANGLES), len(NO_CODE_SCALES))
+    return Query(
+        codes=codes[order],
+        radius=round(NO_CODE_RADIUS_FRACTION * n_bits),
+        method=Method.HASHED_FIRST,
+    )
+
+
+def coarse_to_fine(n_angles: int, n_scales: int) -> NDArray[np.intp]:
+    """An order of the angle-major grid's ``n_angles × n_scales`` hypotheses that visits
+    every 8th angle and 4th scale first, then each grid twice as fine, the points of a
+    level spread by the bit-reversed (van der Corput) order of their indexes; so that a
+    search stopping at the first hit has probed near every pose early."""
+
+    def level(i: int) -> int:
+        return 3 - min(3, (i & -i).bit_length() - 1) if i else 0
+
+    def spread(i: int) -> int:
+        return int(f"{i:016b}"[::-1], 2)
+
+    return np.array(
+        sorted(
+            range(n_angles * n_scales),
+            key=lambda h: (
+                max(level(h // n_scales), level(h % n_scales)),
+                spread(h // n_scales),
+                spread(h % n_scales),
+            ),
+        ),
+        np.intp,
+    )
 
 
 def rerank(

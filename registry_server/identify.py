@@ -17,8 +17,8 @@ candidate up through the verified lookup and re-ranks it with the full matcher.
 
 Body ``{"codes": [base64 packed codes], "k": int}``: one code (the window located by a
 printed code: multi-index hashing within `RADIUS_FRACTION` of the bits) or up to
-`MAX_CODES` rotation and scale hypotheses (no code read: a scan within
-`NO_CODE_RADIUS_FRACTION`), as `fingerprint.identify.query_for` makes them. Answer
+`MAX_CODES` rotation and scale hypotheses (no code read: hashed first, else a scan,
+within `NO_CODE_RADIUS_FRACTION`), as `fingerprint.identify.query_for` makes them. Answer
 ``{"candidates": [{"item", "template_sha256", "distance"}]}``, nearest first.
 """
 
@@ -197,7 +197,7 @@ class ServerIndex:
                 codes,
                 k=k,
                 radius=round(fraction * N_BITS),
-                method=Method.MIH if one else Method.SCAN,
+                method=Method.MIH if one else Method.HASHED_FIRST,
             )
 
     def ready(self, timeout: float) -> bool:
@@ -320,7 +320,9 @@ def _warm_kernels() -> None:
     code = np.zeros((1, N_BITS // 8), np.uint8)
     index.add_many(code, ["warm-up"], [bytes(32)])
     index.search(code, k=1)
-    index.search(np.repeat(code, LANES_FROM, axis=0), k=1, method=Method.SCAN)
+    codes = np.repeat(code, LANES_FROM, axis=0)
+    index.search(codes, k=1, method=Method.SCAN)
+    index.search(codes, k=1, method=Method.HASHED_FIRST)
 
 
 def _spot_check(index: Index, store: EmbeddedRegistry) -> None:
