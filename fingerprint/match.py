@@ -6,9 +6,10 @@
    within a few pixels of each other, so an implausible homography is dropped for the
    identity.
 3. On the aligned overlap: the normalised correlation of the noise residuals in each of
-   a few frequency bands (a coherence spectrum), the chi-square distance of the LBP
-   histograms of corresponding cells, and the strongest spectral peak the probe has and
-   the reference lacks (a print copy's halftone screen).
+   a few frequency bands (a coherence spectrum), the spectrum of what the reference
+   leaves unexplained in the probe, the chi-square distance of the LBP histograms of
+   corresponding cells, and the strongest spectral peak the probe has and the reference
+   lacks (a print copy's halftone screen).
 4. Logistic fusion of those measurements into the log-odds that both captures show the
    same item; thresholds on it give genuine / retake / counterfeit.
 
@@ -19,6 +20,17 @@ genuine capture's bands lose SNR smoothly towards the fine end, by its blur and 
 a print copy's SNR is capped in every band by the copier's own noise (halftone, tone
 jitter, misregistration), so its coarse bands fall short of a genuine capture's even
 when its mid-scale structure survives.
+
+Where that noise sits is told by the unexplained power, (1 − r²) times the probe's power
+in each band, per Fourier bin and relative to the finest band. What the reference cannot
+explain in a genuine capture is the camera's own noise and compression loss, spread
+over the spectrum much as in the finest band, which holds little else; a print copy adds
+the printer's structure (halftone, ink mottle, the stock's own texture), which the
+camera images like the surface itself, so the unexplained power of its coarse and
+middle bands stands far above that floor. Both spectra are taken under a cosine
+(Tukey) taper that falls to zero at the overlap's edge (Harris 1978, "On the use of
+windows for harmonic analysis with the discrete Fourier transform"): a taper with a step
+at the edge leaks the strong coarse bands into the finest ones.
 """
 
 from __future__ import annotations
@@ -40,6 +52,8 @@ from fingerprint.template import Template
 
 _MARGIN = 8
 _MIN_OVERLAP_PX = 64
+#: Width (px) over which the spectral taper rises from 0 at the overlap's edge to 1.
+_TAPER_PX = 12.0
 #: Band correlations are clipped so that r² stays within [1e-3, 1 − 1e-4]: log-SNR −6.9 … 9.2.
 _R2_RANGE = (1e-3, 1 - 1e-4)
 #: Novelty enters as log(max(novelty, 1)): a probe with no spectral peak beyond the
@@ -60,8 +74,11 @@ class Evidence:
 
     ``homography`` maps probe patch coordinates to reference patch coordinates (3, 3).
     ``bands`` are the normalised correlations of the aligned residuals in each band of
-    ``MatchParams.coherence_bands``, coarse to fine (empty if not measured); ``coarse``
-    and ``fine`` are the same over the coarser and the finer half of those bands;
+    ``MatchParams.coherence_bands``, coarse to fine (empty if not measured);
+    ``unexplained`` is, for each band but the finest, the log power per Fourier bin of
+    the part of the probe the reference does not explain, (1 − r²)·power, minus the same
+    in the finest band (the capture's noise floor); ``coarse`` and ``fine`` are the
+    correlations over the coarser and the finer half of the bands;
     ``lbp_distance`` is the mean chi-square distance of corresponding LBP cells;
     ``overlap`` is the share of the reference window the aligned probe covers;
     ``novelty`` is the strongest spectral peak of the aligned probe's residual that the
@@ -77,6 +94,7 @@ class Evidence:
     overlap: float
     novelty: float
     bands: tuple[float, ...] = ()
+    unexplained: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         self.homography.flags.writeable = False
@@ -87,7 +105,7 @@ class Evidence:
 
         Each band's correlation enters as a log coherent SNR, log(r² / (1 − r²)) (see
         the module docstring), which spreads out the values near 1 where genuine captures
-        and good copies differ.
+        and good copies differ; then the unexplained power spectrum.
         """
         return (
             float(np.log1p(self.inliers)),
@@ -95,6 +113,7 @@ class Evidence:
             self.overlap,
             float(np.log(max(self.novelty, _NOVELTY_FLOOR))),
             *(_log_snr(r) for r in self.bands),
+            *self.unexplained,
         )
 
 
@@ -166,6 +185,7 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
         fine=bands.fine,
         coarse=bands.coarse,
         bands=bands.each,
+        unexplained=bands.unexplained,
         lbp_distance=_lbp_distance(reference, probe, homography),
         overlap=float(mask.mean()),
         novelty=_spectral_novelty(ref_res, warped),
@@ -208,11 +228,13 @@ def _warp_to_reference(
 
 @dataclass(frozen=True, slots=True)
 class _Bands:
-    """Normalised correlations per band, and over the coarser and finer half of them."""
+    """Normalised correlations per band and over the coarser and finer half of them, and
+    the unexplained power spectrum (see ``Evidence``)."""
 
     each: tuple[float, ...]
     coarse: float
     fine: float
+    unexplained: tuple[float, ...]
 
 
 def _band_correlations(
@@ -221,7 +243,8 @@ def _band_correlations(
     mask: NDArray[np.bool_],
     edges: tuple[float, ...],
 ) -> _Bands:
-    """Normalised correlation of the two residuals over ``mask`` in each frequency band.
+    """Normalised correlation of the two residuals over ``mask`` in each frequency band,
+    and the probe's unexplained power in each.
 
     ``edges`` are band limits in cycles per 256 px (scaled to the patch size). Both
     residuals are tapered to zero at the edge of ``mask`` and Fourier transformed; a
@@ -230,8 +253,8 @@ def _band_correlations(
     """
     count = len(edges) - 1
     if mask.sum() < _MIN_OVERLAP_PX:
-        return _Bands(each=(0.0,) * count, coarse=0.0, fine=0.0)
-    taper = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 4.0) * mask
+        return _Bands(each=(0.0,) * count, coarse=0.0, fine=0.0, unexplained=(0.0,) * (count - 1))
+    taper = _taper(mask)
     spectra = []
     for residual in (reference, probe):
         tapered = residual * taper
@@ -246,12 +269,24 @@ def _band_correlations(
         denominator = float(np.sqrt(ref_power[k].sum() * pro_power[k].sum()))
         return float(cross[k].sum() / denominator) if denominator > 0 else 0.0
 
+    each = tuple(correlation(slice(k, k + 1)) for k in range(count))
+    coherence = np.clip(np.maximum(each, 0.0) ** 2, 0.0, _R2_RANGE[1])
+    bins = np.bincount(grid.ravel(), minlength=count + 1)[:count]
+    density = np.log(np.maximum((1.0 - coherence) * pro_power / np.maximum(bins, 1), 1e-12))
     half = count // 2
     return _Bands(
-        each=tuple(correlation(slice(k, k + 1)) for k in range(count)),
+        each=each,
         coarse=correlation(slice(0, half)),
         fine=correlation(slice(half, count)),
+        unexplained=tuple(float(d) for d in density[:-1] - density[-1]),
     )
+
+
+def _taper(mask: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """Cosine taper: 0 outside ``mask``, rising as sin² over ``_TAPER_PX`` from its edge."""
+    inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    ramp = np.sin(0.5 * np.pi * np.minimum(inside / _TAPER_PX, 1.0)) ** 2
+    return np.asarray(ramp, np.float32)
 
 
 @functools.cache

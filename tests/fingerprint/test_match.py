@@ -1,3 +1,5 @@
+import functools
+
 import cv2
 import numpy as np
 import pytest
@@ -15,11 +17,11 @@ def test_genuine_capture_is_genuine(scene, enrolled: Template) -> None:  # type:
     assert verdict.decision == Decision.GENUINE
 
 
-def test_medium_genuine_capture_is_never_counterfeit(scene, enrolled: Template) -> None:  # type: ignore[no-untyped-def]
-    """This PAPER capture is one of the ~5% of MEDIUM genuine paper captures sent to retake
-    (log-odds +3.5 against the +3.91 threshold); its evidence is still a genuine one's."""
+def test_medium_genuine_capture_is_genuine(scene, enrolled: Template) -> None:  # type: ignore[no-untyped-def]
+    """This PAPER capture scored +3.5 with the four-octave fusion, a retake under its +3.91
+    threshold; with the half-octave spectrum it scores +2.8 against +0.50."""
     verdict = fingerprint.match(enrolled, fingerprint.extract(scene.genuine))
-    assert verdict.decision != Decision.COUNTERFEIT
+    assert verdict.decision == Decision.GENUINE
     assert verdict.evidence.inliers >= 20
     assert verdict.evidence.coarse > 0.9
     assert verdict.evidence.fine > 0.2
@@ -74,11 +76,11 @@ def test_templates_of_different_parameters_are_refused(scene, enrolled: Template
         fingerprint.match(enrolled, small)
 
 
-def _noise(seed: int, size: int = 128) -> np.ndarray:
+def _noise(seed: int, size: int = 256) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(size, size)).astype(np.float32)
 
 
-def _inner_mask(size: int = 128) -> np.ndarray:
+def _inner_mask(size: int = 256) -> np.ndarray:
     mask = np.zeros((size, size), bool)
     mask[8:-8, 8:-8] = True
     return mask
@@ -94,13 +96,15 @@ def test_a_featureless_frame_is_a_retake_never_genuine(enrolled: Template) -> No
 def test_band_correlations_of_a_residual_with_itself_are_one() -> None:
     residual = _noise(1)
     bands = _band_correlations(residual, residual, _inner_mask(), MatchParams().coherence_bands)
-    assert bands.each == pytest.approx((1.0,) * 4, abs=1e-4)
+    assert bands.each == pytest.approx((1.0,) * 9, abs=1e-4)
     assert bands.coarse == pytest.approx(1.0, abs=1e-4)
 
 
 def test_band_correlations_of_independent_residuals_are_near_zero() -> None:
+    """The coarsest band holds a dozen Fourier bins: chance correlations reach ±0.3 there."""
     bands = _band_correlations(_noise(1), _noise(2), _inner_mask(), MatchParams().coherence_bands)
-    assert max(abs(r) for r in bands.each) < 0.2
+    assert abs(bands.each[0]) < 0.4
+    assert max(abs(r) for r in bands.each[1:]) < 0.1
 
 
 def test_a_lowpassed_copy_keeps_the_coarse_bands_and_loses_the_fine() -> None:
@@ -109,7 +113,32 @@ def test_a_lowpassed_copy_keeps_the_coarse_bands_and_loses_the_fine() -> None:
     copy = cv2.GaussianBlur(residual, (0, 0), 2.0) + 0.05 * _noise(2)
     bands = _band_correlations(residual, copy, _inner_mask(), MatchParams().coherence_bands)
     assert bands.each[0] > 0.9 > 0.3 > bands.each[-1]
-    assert list(bands.each) == sorted(bands.each, reverse=True)
+    assert np.all(np.diff(bands.each) < 0.002)  # falls from coarse to fine
+
+
+def test_the_taper_does_not_leak_coarse_agreement_into_the_fine_bands() -> None:
+    """Shared coarse structure, independent fine texture: the fine bands must not
+    correlate. A taper with a step at the overlap's edge smeared the coarse bands' power
+    along the spectrum's axes up to the finest band (r ≈ 0.2 there for genuine pairs)."""
+    coarse = cv2.GaussianBlur(_noise(3), (0, 0), 8.0) * 40
+    mask = _inner_mask()
+    bands = _band_correlations(
+        coarse + _noise(1), coarse + _noise(2), mask, MatchParams().coherence_bands
+    )
+    assert bands.each[0] > 0.9
+    assert max(abs(r) for r in bands.each[-3:]) < 0.05
+
+
+def test_unexplained_power_is_flat_for_camera_noise_and_not_for_imaged_noise() -> None:
+    """Noise added after the optics (a camera's) leaves the unexplained spectrum flat;
+    noise imaged through them (a printer's, seen by the camera) raises its coarse end."""
+    surface = _noise(1)
+    optics = functools.partial(cv2.GaussianBlur, ksize=(0, 0), sigmaX=1.5)
+    mask, edges = _inner_mask(), MatchParams().coherence_bands
+    camera = _band_correlations(surface, optics(surface) + 0.3 * _noise(2), mask, edges)
+    printer = _band_correlations(surface, optics(surface + 0.5 * _noise(2)), mask, edges)
+    assert max(abs(u) for u in camera.unexplained) < 1.0
+    assert min(printer.unexplained[:4]) > 3.0
 
 
 def test_log_snr_is_monotonic_and_clipped() -> None:
