@@ -10,7 +10,8 @@
     │   ├── CheckpointError      a checkpoint is malformed, from the wrong log, or short of
     │   │                        its witness quorum
     │   ├── RevokedKeyError      the signing key has been revoked (or, RetiredKeyError in
-    │   │                        `succession`, rotated away before it signed)
+    │   │                        `succession`, rotated away before it signed; or,
+    │   │                        KeyHistoryError, it has too many key events to judge)
     │   ├── LedgerCorruptError   a file of a ledger folder is missing or disagrees
     │   └── ExpiredBundleError   an offline bundle is past its expiry
     ├── RecordFormatError        a record, envelope, key or policy text cannot be parsed

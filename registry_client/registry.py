@@ -60,7 +60,13 @@ from registry_client.records import (
     VerificationEvent,
     parse_record,
 )
-from registry_client.succession import EventsOf, chain, signing_key
+from registry_client.succession import (
+    MAX_EVENTS_READ,
+    EventsOf,
+    KeyHistoryError,
+    chain,
+    signing_key,
+)
 
 ITEM = "item"
 """Index kind of entries about one item (products, revocations, verification events),
@@ -372,13 +378,17 @@ def check_withdrawal(
 
 def proven_key_events(log: ProvenLog, checkpoint: VerifiedCheckpoint) -> EventsOf:
     """The key events ``log`` indexes under a key, each proven in ``checkpoint``'s tree
-    (remembered per key: `succession` asks for a key's events more than once)."""
+    (remembered per key: `succession` asks for a key's events more than once). A key
+    under which the log names more than `succession.MAX_EVENTS_READ` is refused
+    (`KeyHistoryError`) before any is fetched."""
     size = checkpoint.checkpoint.size
     found: dict[KeyId, list[tuple[int, bytes]]] = {}
 
     def events_of(key: KeyId) -> Sequence[tuple[int, bytes]]:
         if key not in found:
             leaves = [i for i in log.find(KEY, key.format()) if 0 <= i < size]
+            if len(leaves) > MAX_EVENTS_READ:
+                raise KeyHistoryError(key.format(), read=len(leaves))
             found[key] = [(i, _proven(log, i, checkpoint)[0]) for i in leaves]
         return found[key]
 

@@ -18,6 +18,10 @@ The caller supplies the events indexed under a key (`registry.entry_keys` indexe
 rotation under both of its keys), each already proven in the tree it checks against.
 A log proves which events it holds, not which it lacks: one that hides a revocation or
 a rotation can keep a key alive, as it can hide an item's withdrawal.
+
+The work is bounded whatever a log holds: a search never goes deeper than `MAX_CHAIN`
+keys, and one answer reads at most `MAX_EVENTS_READ` events over all the keys it looks
+at; past that the key is refused (`KeyHistoryError`), never followed without end.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from registry_client.records import KeyAction, KeyEvent, SignedEnvelope, parse_r
 
 __all__ = [
     "MAX_CHAIN",
+    "MAX_EVENTS_READ",
     "EventsOf",
+    "KeyHistoryError",
     "RetiredKeyError",
     "chain",
     "check_standing",
@@ -43,6 +49,11 @@ __all__ = [
 
 MAX_CHAIN = 8
 """Most keys in a chain of rotations from a policy key (the policy key included)."""
+MAX_EVENTS_READ = 1024
+"""Most key events one answer reads, over every key it looks at. An honest history needs
+a few dozen (a chain of `MAX_CHAIN` keys, a handful of events each: an honest registry
+admits one rotation per key, and only a key itself registers or revokes it); more is a
+log burying a key in events, or a web of rotations whose every path would be tried."""
 
 EventsOf: TypeAlias = Callable[[KeyId], Sequence[tuple[int, bytes]]]
 """The ``(leaf index, envelope)`` of each key event indexed under a key, in log order."""
@@ -59,6 +70,16 @@ class RetiredKeyError(RevokedKeyError):
         self.retired_at = retired_at
 
 
+class KeyHistoryError(RevokedKeyError):
+    """Judging ``key`` would read more than `MAX_EVENTS_READ` key events (``read`` so
+    far): its standing cannot be judged, so nothing it signs is trusted."""
+
+    def __init__(self, key: str, *, read: int) -> None:
+        super().__init__(key)
+        self.args = (f"key {key}: judging it reads {read} key events, more than {MAX_EVENTS_READ}",)
+        self.read = read
+
+
 def signing_key(
     signer: KeyId, at: int, policy: TrustPolicy, events_of: EventsOf
 ) -> VerifierKey | None:
@@ -66,12 +87,14 @@ def signing_key(
 
     ``None`` if neither the policy nor a succession names it (the signature check then
     refuses the record). Raises `RevokedKeyError` if it or a key it was trusted through
-    revoked itself, `RetiredKeyError` if it rotated away before ``at``.
+    revoked itself, `RetiredKeyError` if it rotated away before ``at``, `KeyHistoryError`
+    if judging it would read more than `MAX_EVENTS_READ` key events.
     """
-    keys = chain(signer, at, policy, events_of)
+    read = _Reading(events_of)
+    keys = _chain(signer, at, policy, read, MAX_CHAIN)
     if not keys:
         return None
-    check_standing(keys[-1], at, events_of)
+    _check_standing(keys[-1], at, read)
     return keys[-1]
 
 
@@ -79,32 +102,14 @@ def chain(
     signer: KeyId, at: int, policy: TrustPolicy, events_of: EventsOf
 ) -> tuple[VerifierKey, ...]:
     """The keys trust passes through to reach ``signer`` at leaf ``at``: a policy key
-    first, ``signer``'s own last; empty if nothing reaches it.
+    first, ``signer``'s own last; empty if nothing reaches it in `MAX_CHAIN` keys.
 
     Each key before the last must have been in good standing when it rotated to the
     next (else `RevokedKeyError`/`RetiredKeyError`); the last key's own standing is not
     checked here (`signing_key` does; a revoked or retired key may still log its
-    revocation).
+    revocation). `KeyHistoryError` past `MAX_EVENTS_READ` events.
     """
-    named = [k for k in policy.manufacturers if KeyId.of(k) == signer]
-    if named:
-        return (named[0],)
-    for leaf, data in events_of(signer):
-        event = _peek(data)
-        if (
-            leaf >= at
-            or event is None
-            or event.action is not KeyAction.ROTATE
-            or event.previous is None
-            or KeyId.of(event.key) != signer
-        ):
-            continue
-        before = chain(event.previous, leaf, policy, events_of)
-        if not before or len(before) >= MAX_CHAIN or not _signed_by(data, before[-1]):
-            continue
-        check_standing(before[-1], leaf, events_of)
-        return (*before, event.key)
-    return ()
+    return _chain(signer, at, policy, _Reading(events_of), MAX_CHAIN)
 
 
 def known_keys(
@@ -121,15 +126,67 @@ def known_keys(
 
 def check_standing(key: VerifierKey, at: int, events_of: EventsOf) -> None:
     """Raise unless ``key`` never revoked itself and had not rotated away before ``at``."""
-    key_id = KeyId.of(key)
-    for leaf, data in events_of(key_id):
+    _check_standing(key, at, _Reading(events_of))
+
+
+class _Reading:
+    """``events_of`` for one answer, counting what it hands out against `MAX_EVENTS_READ`."""
+
+    __slots__ = ("_events_of", "_read")
+
+    def __init__(self, events_of: EventsOf) -> None:
+        self._events_of = events_of
+        self._read = 0
+
+    def __call__(self, key: KeyId) -> Sequence[tuple[int, bytes]]:
+        events = self._events_of(key)
+        self._read += len(events)
+        if self._read > MAX_EVENTS_READ:
+            raise KeyHistoryError(key.format(), read=self._read)
+        return events
+
+
+def _chain(
+    signer: KeyId, at: int, policy: TrustPolicy, read: _Reading, room: int
+) -> tuple[VerifierKey, ...]:
+    """`chain` in at most ``room`` keys: each rotation followed back leaves one less,
+    so the search is at most `MAX_CHAIN` deep, and it reads at most `MAX_EVENTS_READ`."""
+    named = [k for k in policy.manufacturers if KeyId.of(k) == signer]
+    if named:
+        return (named[0],)
+    if room < 2:
+        return ()
+    for leaf, data in read(signer):
         event = _peek(data)
-        if event is None or not _signed_by(data, key):
+        if (
+            leaf >= at
+            or event is None
+            or event.action is not KeyAction.ROTATE
+            or event.previous is None
+            or KeyId.of(event.key) != signer
+        ):
             continue
-        if event.action is KeyAction.REVOKE and KeyId.of(event.key) == key_id:
+        before = _chain(event.previous, leaf, policy, read, room - 1)
+        if not before or not _signed_by(data, before[-1]):
+            continue
+        _check_standing(before[-1], leaf, read)
+        return (*before, event.key)
+    return ()
+
+
+def _check_standing(key: VerifierKey, at: int, read: _Reading) -> None:
+    key_id = KeyId.of(key)
+    for leaf, data in read(key_id):
+        event = _peek(data)
+        if event is None:
+            continue
+        revoked = event.action is KeyAction.REVOKE and KeyId.of(event.key) == key_id
+        retired = event.action is KeyAction.ROTATE and event.previous == key_id and leaf < at
+        if not (revoked or retired) or not _signed_by(data, key):
+            continue  # the signature is checked only where it would matter
+        if revoked:
             raise RevokedKeyError(key_id.format(), revoked_at=event.time)
-        if event.action is KeyAction.ROTATE and event.previous == key_id and leaf < at:
-            raise RetiredKeyError(key_id.format(), leaf=at, retired_at=leaf)
+        raise RetiredKeyError(key_id.format(), leaf=at, retired_at=leaf)
 
 
 def _peek(data: bytes) -> KeyEvent | None:

@@ -6,6 +6,7 @@ that admits by them, verified lookups, withdrawals by a successor, and an offlin
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Sequence
@@ -30,7 +31,15 @@ from registry_client.note import KeyId
 from registry_client.policy import TrustPolicy
 from registry_client.records import KeyAction, KeyEvent, SignedEnvelope, Signer, parse_record
 from registry_client.registry import KEY, entry_keys
-from registry_client.succession import MAX_CHAIN, EventsOf, RetiredKeyError, chain, signing_key
+from registry_client.succession import (
+    MAX_CHAIN,
+    MAX_EVENTS_READ,
+    EventsOf,
+    KeyHistoryError,
+    RetiredKeyError,
+    chain,
+    signing_key,
+)
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "registry_server"))
 from registry_samples import item, key_revocation, ledger, manufacturer, product, withdrawal
@@ -177,3 +186,62 @@ def test_a_bundle_carries_the_rotation_its_records_rest_on(
     registry.append_event(key_revocation(old))  # logged under the old key only
     with pytest.raises(RevokedKeyError):  # found by following the rotation back
         export(tmp_path / "later.hmb")
+
+
+# --- Bounded work against a hostile log ------------------------------------------------
+
+
+class Counted:
+    """An `EventsOf` over a prebuilt index that counts the events it hands out and
+    stops a search that reads far past the module's bound (instead of running for hours)."""
+
+    def __init__(self, logged: Sequence[tuple[int, SignedEnvelope]]) -> None:
+        self.index: dict[KeyId, list[tuple[int, bytes]]] = {}
+        for leaf, envelope in logged:
+            for _, key in entry_keys(parse_record(envelope.payload)):
+                self.index.setdefault(KeyId.parse(key), []).append((leaf, envelope.format()))
+        self.read = 0
+
+    def __call__(self, key: KeyId) -> Sequence[tuple[int, bytes]]:
+        found = self.index.get(key, [])
+        self.read += len(found)
+        assert self.read <= 10 * MAX_EVENTS_READ, "the search reads without bound"
+        return found
+
+
+def test_a_chain_longer_than_the_limit_is_cut_off_not_recursed_to_its_end() -> None:
+    # 1,500 rotations from the policy key: deeper than Python's recursion limit.
+    keys = [A, *(Signer.from_seed(f"k{i}", i.to_bytes(32, "big")) for i in range(1, 1_500))]
+    log = Counted([(i, rotation(old, new)) for i, (old, new) in enumerate(pairwise(keys))])
+    assert chain(keys[-1].key_id, len(keys), POLICY, log) == ()
+    assert log.read <= 2 * MAX_CHAIN  # each key on the way holds two rotations
+
+
+def test_a_web_of_rotations_is_not_searched_path_by_path() -> None:
+    # 24 layers of 2 keys, each rotated to from both keys of the layer before: 2^24
+    # paths to the last layer, none from a trusted key.
+    layers = [
+        [Signer.from_seed(f"w{n}x{j}", bytes([n, j]) * 16) for j in (0, 1)] for n in range(24)
+    ]
+    logged = [
+        (n * 4 + 2 * a + b, rotation(old, new))
+        for n, (olds, news) in enumerate(pairwise(layers))
+        for a, old in enumerate(olds)
+        for b, new in enumerate(news)
+    ]
+    log = Counted(logged)
+    with contextlib.suppress(KeyHistoryError):  # refusing is as good as finding nothing
+        assert chain(layers[-1][0].key_id, len(logged), POLICY, log) == ()
+    assert log.read <= MAX_EVENTS_READ + 4  # the read that crossed the bound, at most
+
+
+def test_a_key_buried_in_events_fails_closed_without_reading_them_all() -> None:
+    junk = [(i, rotation(X, C)) for i in range(MAX_EVENTS_READ + 1)]  # all indexed under C
+    log = Counted(junk)
+    with pytest.raises(KeyHistoryError, match=re.escape(C.key_id.format())):
+        signing_key(
+            C.key_id,
+            len(junk),
+            TrustPolicy.parse(f"quorum none\nmanufacturer {C.verifier.format()}\n"),
+            log,
+        )
