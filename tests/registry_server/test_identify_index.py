@@ -233,6 +233,17 @@ def _other_code_length(path: Path, registry: EmbeddedRegistry) -> None:
     Index(512, source=Index.load(path).source).save(path)
 
 
+def _empty_label(path: Path, registry: EmbeddedRegistry) -> None:
+    # A valid checksum over a label table whose first label is empty (the first label's
+    # end moved to 0, its text joined to the second's): decoding it raises ValueError.
+    index = Index.load(path)
+    labels = b"".join(index.entry(r)[0].encode() for r in range(len(index)))
+    body = path.read_bytes()[: -hashlib.sha256().digest_size]
+    at = len(body) - len(labels) - 8 * len(index)
+    body = body[:at] + bytes(8) + body[at + 8 :]
+    path.write_bytes(body + hashlib.sha256(body).digest())
+
+
 _DAMAGE: dict[str, Callable[[Path, EmbeddedRegistry], None]] = {
     "corrupt": _corrupt,
     "truncated": _truncate,
@@ -241,6 +252,7 @@ _DAMAGE: dict[str, Callable[[Path, EmbeddedRegistry], None]] = {
     "ahead of the log": _ahead,
     "other code length": _other_code_length,
     "forged code": _flip_last_code_byte,
+    "empty label": _empty_label,
 }
 
 
