@@ -83,7 +83,8 @@ def resume_at(registry: Registry, source: str) -> int:
     kind, _, rest = source.partition(" ")
     size_text, _, rest = rest.partition(" ")
     root_hex, _, origin = rest.partition(" ")
-    if kind != "ledger" or not size_text.isdigit() or not isinstance(registry, EmbeddedRegistry):
+    plain = size_text.isascii() and size_text.isdigit()  # str.isdigit takes "²", int() not
+    if kind != "ledger" or not plain or not isinstance(registry, EmbeddedRegistry):
         return 0
     size = int(size_text)
     checkpoint = registry.checkpoint()
