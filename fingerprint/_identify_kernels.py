@@ -210,41 +210,61 @@ def mih_search(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def probe_round(
+def first_within(
     codes: NDArray[np.uint64],
-    offsets: NDArray[np.int64],
-    rows: NDArray[np.int32],
+    tables: tuple[NDArray[np.int64], NDArray[np.int32]],
     queries: NDArray[np.uint64],
     flips: int,
-    radius: int,
-) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """Round ``flips`` of multi-index hashing for each of ``queries`` (H, W), without
-    its stop: the nearest code within ``radius`` of each query among the codes whose
-    substring in some table differs from the query's in exactly ``flips`` bits. One
-    query per thread; a code in several probed buckets is compared again (cheaper than
-    a seen-mark per query).
+    check: int,
+    accept: int,
+    n_lanes: int,
+) -> tuple[int, int]:
+    """Round ``flips`` of multi-index hashing for ``queries`` (H, W) in order, until a
+    code lies within ``accept`` bits of one of them.
 
-    Returns (rows (H,), distances (H,)); row -1 and distance ``radius + 1`` where no
-    code was found.
+    ``tables`` are `build_tables`' (offsets, rows). Each of ``n_lanes`` threads takes
+    every ``n_lanes``-th query; a code its buckets hold within ``check`` bits of that
+    query is measured against all the queries. Once one lies within ``accept``, every
+    thread stops after the query in hand (a flag read between queries: one parallel
+    launch per call, since waking the threads for each batch of queries cost
+    milliseconds on a loaded machine). Returns (row, distance) of the nearest such code
+    found, or (-1, ``accept`` + 1).
     """
+    offsets, rows = tables
     n_tables = offsets.shape[0]
     n_queries = queries.shape[0]
-    best_i = np.full(n_queries, -1, np.int32)
-    best_d = np.full(n_queries, radius + 1, np.int32)
-    for h in prange(n_queries):
-        query = queries[h]
-        for m in range(n_tables):
-            sub = _substring(query, m)
-            mask = (1 << flips) - 1
-            while mask < (1 << SUBSTRING_BITS):
-                key = sub ^ mask
-                for p in range(offsets[m, key], offsets[m, key + 1]):
-                    row = rows[m, p]
-                    d = _distance(codes, row, query)
-                    if d < best_d[h] or (d == best_d[h] and row < best_i[h]):
-                        best_d[h] = d
-                        best_i[h] = row
-                if flips == 0:
-                    break
-                mask = _next_mask(mask)
-    return best_i, best_d
+    lane_i = np.full(n_lanes, -1, np.int32)
+    lane_d = np.full(n_lanes, accept + 1, np.int32)
+    stop = np.zeros(1, np.uint8)
+    for lane in prange(n_lanes):
+        for h in range(lane, n_queries, n_lanes):
+            if stop[0]:
+                break
+            query = queries[h]
+            for m in range(n_tables):
+                sub = _substring(query, m)
+                mask = (1 << flips) - 1
+                while mask < (1 << SUBSTRING_BITS):
+                    key = sub ^ mask
+                    for p in range(offsets[m, key], offsets[m, key + 1]):
+                        row = rows[m, p]
+                        if _distance(codes, row, query) > check:
+                            continue
+                        d = accept + 1
+                        for other in range(n_queries):
+                            d = min(d, _distance(codes, row, queries[other]))
+                        if d < lane_d[lane] or (d == lane_d[lane] and row < lane_i[lane]):
+                            lane_d[lane] = d
+                            lane_i[lane] = row
+                    if flips == 0:
+                        break
+                    mask = _next_mask(mask)
+            if lane_d[lane] <= accept:
+                stop[0] = 1
+    best = 0
+    for lane in range(1, n_lanes):
+        if lane_d[lane] < lane_d[best] or (
+            lane_d[lane] == lane_d[best] and lane_i[lane] < lane_i[best]
+        ):
+            best = lane
+    return int(lane_i[best]), int(lane_d[best])

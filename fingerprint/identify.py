@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import math
 import os
 import struct
 import tempfile
@@ -43,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -77,8 +77,6 @@ SHORTCUT_CHECK_FRACTION = 0.375
 """A code that a hash-table bucket of one of the probe's codes holds within this share of
 the bits (96 of 256) of that code is compared with all of them: the own item's code,
 found through a hypothesis next to the best, may lie this far from it (seed 11 again)."""
-SHORTCUT_BATCH = 4096
-"""Buckets read between two checks for an entry within the shortcut radius."""
 LANES_FROM = 16
 """Queries from which a scan compares each code with all of them at once
 (`_identify_kernels.scan_lanes`: about 2× faster for 780 queries, 2× slower for 1-5)."""
@@ -99,9 +97,7 @@ class Method(enum.StrEnum):
     SCAN = "scan"
     """Brute-force POPCNT over every code."""
     HASHED_FIRST = "hashed-first"
-    """For many codes of one probe and k = 1: round 0, then round 1 of multi-index
-    hashing for a batch of codes at a time, in the order given, until an entry lies
-    within `SHORTCUT_RADIUS_FRACTION` of the bits (the answer); else the scan."""
+    """For many codes of one probe and k = 1: `Index.shortcut`, else the scan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,13 +203,15 @@ class Index:
         """The entry that hashing finds first within ``radius`` bits of ``codes``, or None
         (`Method.HASHED_FIRST` then scans).
 
-        Rounds 0, then 1 of multi-index hashing for a batch of ``codes`` at a time, in
-        the order given; an entry a bucket holds within `SHORTCUT_CHECK_FRACTION` of the
-        code that probed it is measured against all of them, and the nearest such within
-        ``radius`` (default `SHORTCUT_RADIUS_FRACTION` of the bits) ends the search.
-        Codes added since the hash tables were built are scanned first. By pigeonhole an
-        entry within 31 bits of a code (16 tables × 2 − 1) is always found; farther ones
-        share a substring within one bit by chance (docs/identify.md).
+        Round 0, then round 1 of multi-index hashing [1]_ for ``codes`` in the order
+        given (`_identify_kernels.first_within`): an entry a bucket holds within
+        `SHORTCUT_CHECK_FRACTION` of the bits of the code that probed it is measured
+        against all of them, and the first found within ``radius`` (default
+        `SHORTCUT_RADIUS_FRACTION` of the bits) ends the search. Codes added since the
+        hash tables were built are scanned first. By pigeonhole an entry within 31 bits
+        of a code (16 tables × 2 − 1) shares a substring within one bit with it, so None
+        means none lies that close; farther entries are found when some substring
+        happens to be that close (docs/identify.md).
         """
         queries, limit = self._query(codes, radius, SHORTCUT_RADIUS_FRACTION)
         found = self._hashed(queries, limit)
@@ -285,21 +283,19 @@ class Index:
             rows, distances = _scan(words[tables.size :], queries, 1, accept)
             if rows.size:
                 return rows + tables.size, distances
-        indexed = words[: tables.size]
         check = round(SHORTCUT_CHECK_FRACTION * self._n_bits)
-        n_tables = tables.offsets.shape[0]
         for flips in (0, 1):
-            step = max(1, SHORTCUT_BATCH // (n_tables * math.comb(kernels.SUBSTRING_BITS, flips)))
-            for first in range(0, len(queries), step):
-                batch = queries[first : first + step]
-                rows, distances = kernels.probe_round(
-                    indexed, tables.offsets, tables.rows, batch, flips, check
-                )
-                near = np.unique(rows[distances <= check])
-                if near.size:
-                    best, distance = _scan(indexed[near], queries, 1, accept)
-                    if best.size:
-                        return near[best].astype(np.int32), distance
+            row, distance = kernels.first_within(
+                words[: tables.size],
+                (tables.offsets, tables.rows),
+                queries,
+                flips,
+                check,
+                accept,
+                numba.get_num_threads(),
+            )
+            if row >= 0:
+                return np.array([row], np.int32), np.array([distance], np.int32)
         return None
 
     def _merge(self) -> None:

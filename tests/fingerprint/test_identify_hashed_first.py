@@ -1,5 +1,5 @@
-"""Hashing first for a probe without a code (`Method.HASHED_FIRST`): the bucket-probing
-kernel against a NumPy oracle, the search against the exhaustive scan wherever the two
+"""Hashing first for a probe without a code (`Method.HASHED_FIRST`): its kernel against
+a NumPy oracle, the search against the exhaustive scan wherever the two
 must agree, and when the search stops early or falls back to the scan."""
 
 from __future__ import annotations
@@ -59,10 +59,12 @@ def _substrings(codes: NDArray[np.uint8]) -> NDArray[np.uint16]:
     n=st.integers(1, 300),
     n_queries=st.integers(1, 20),
     flips=st.sampled_from([0, 1, 2]),
-    radius=st.integers(0, 256),
+    check=st.integers(0, 256),
+    accept=st.integers(0, 256),
+    n_lanes=st.integers(1, 3),
 )
-def test_probe_round_equals_the_oracle(
-    seed: int, n: int, n_queries: int, flips: int, radius: int
+def test_first_within_finds_a_code_the_oracle_allows(
+    seed: int, n: int, n_queries: int, flips: int, check: int, accept: int, n_lanes: int
 ) -> None:
     rng = np.random.default_rng(seed)
     queries = rng.integers(0, 256, (n_queries, 32), dtype=np.uint8)
@@ -71,22 +73,30 @@ def test_probe_round_equals_the_oracle(
         [_near(queries[rng.integers(n_queries)], int(rng.integers(0, 90)), rng) for _ in range(n)]
     )
     codes[n // 2 :] = codes[: n - n // 2]  # duplicates: ties go to the lower row
-    offsets, rows = kernels.build_tables(_substrings(codes))
-    words = codes.view("<u8")
-    got_rows, got_d = kernels.probe_round(words, offsets, rows, queries.view("<u8"), flips, radius)
-    sub_d = np.unpackbits(
+    tables = kernels.build_tables(_substrings(codes))
+    got = kernels.first_within(
+        codes.view("<u8"), tables, queries.view("<u8"), flips, check, accept, n_lanes
+    )
+    # Straight from the definition: a code is found if a query's substring in some table
+    # differs from the code's in exactly `flips` bits and the code lies within `check`
+    # of that query; it ends the search if it lies within `accept` of the nearest query.
+    per_substring = np.unpackbits(
         (_substrings(codes)[:, None, :] ^ _substrings(queries)[None, :, :])[..., None].view(
             np.uint8
         ),
         axis=-1,
-    ).sum(axis=-1)  # (N, H, tables) bits differing per substring
+    ).sum(axis=-1)  # (N, H, tables)
     distance = _distances(codes, queries)
-    for h in range(n_queries):
-        seen = (sub_d[:, h, :] == flips).any(axis=1) & (distance[:, h] <= radius)
-        want = min(
-            ((int(distance[r, h]), r) for r in np.flatnonzero(seen)), default=(radius + 1, -1)
-        )
-        assert (int(got_d[h]), int(got_rows[h])) == want
+    probed = (per_substring == flips).any(axis=2) & (distance <= check)
+    nearest = distance.min(axis=1)
+    allowed = np.flatnonzero(probed.any(axis=1) & (nearest <= accept))
+    if allowed.size == 0:
+        assert got == (-1, accept + 1)
+    else:  # the search stops at the first such query: one of them, with its distance
+        row, d = got
+        assert row in allowed and d == nearest[row]
+        if len(np.unique(codes[allowed], axis=0)) == 1:
+            assert row == allowed[0]
 
 
 @settings(deadline=None, max_examples=40)
