@@ -19,6 +19,7 @@ from registry_client.checkpoint import Checkpoint
 from registry_client.errors import (
     ProofError,
     RecordFormatError,
+    RevokedKeyError,
 )
 from registry_client.item import ItemId
 from registry_client.merkle import HASH_SIZE, leaf_hash, verify_inclusion
@@ -41,7 +42,7 @@ from registry_client.registry import (
     check_product,
     entry_keys,
 )
-from registry_client.succession import chain, known_keys
+from registry_client.succession import EventsOf, chain, known_keys
 from registry_client.tiles import (
     TILE_WIDTH,
     Tile,
@@ -128,6 +129,26 @@ class Entry:
             raise BundleFormatError(exc.reason, field=f"{ENTRY_PREFIX}{index}") from exc
 
 
+def resting_keys(
+    entries: Iterable[tuple[int, Entry]], policy: TrustPolicy, events_of: EventsOf
+) -> set[KeyId]:
+    """The keys the trust of the products and withdrawals in ``entries`` (leaf, entry)
+    rests on: each signer's `succession.chain` at its leaf, back to a policy key. The key
+    events a verifier reads for them are those under these keys (a withdrawal by a
+    successor's successor rests on both rotations). A product's chain that fails raises
+    (`RevokedKeyError`); a withdrawal's adds nothing, as a verifier does not heed it."""
+    keys: set[KeyId] = set()
+    for leaf, entry in entries:
+        try:
+            keys.update(
+                KeyId.of(key) for key in chain(entry.envelope.signer, leaf, policy, events_of)
+            )
+        except RevokedKeyError:
+            if not isinstance(entry.record, Revocation):
+                raise
+    return keys
+
+
 def check_contents(
     peeked: Mapping[int, Entry],
     template: Callable[[bytes], bytes | None],
@@ -158,7 +179,6 @@ def check_contents(
         return [(i, peeked[i].data) for i in by_key.get(key.format(), ())]
 
     templates: dict[bytes, bytes] = {}
-    used_keys: set[str] = set()
     in_order = [peeked[i].envelope for leaves in by_item.values() for i in leaves]
     end = max(peeked, default=0) + 1
     signers = {envelope.signer for envelope in in_order}
@@ -197,8 +217,8 @@ def check_contents(
             templates[record.hologram_sha256] = hologram
         check_product(envelope, blob, policy, key_events, index, hologram)
         templates[record.template_sha256] = blob
-        chained = chain(record.manufacturer, index, policy, key_events)
-        used_keys.update(KeyId.of(key).format() for key in chained)
+    signed = ((i, peeked[i]) for leaves in by_item.values() for i in leaves)
+    used_keys = {key.format() for key in resting_keys(signed, policy, key_events)}
     for i in sorted({i for indexes in by_key.values() for i in indexes}):
         keys = [key for _, key in entry_keys(peeked[i].record)]
         if not used_keys.intersection(keys):

@@ -39,6 +39,7 @@ https://c2sp.org/tlog-policy; RFC 9162 §2.1.3 (inclusion proofs).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ from registry_client._bundle_contents import (
     Entry,
     check_contents,
     prove_entries,
+    resting_keys,
     tiles_for_entries,
 )
 from registry_client._bundle_file import (
@@ -192,7 +194,7 @@ def export_bundle(
                 f"{checkpoint.root_hash.hex()}, the ledger holds size {ledger.size} root "
                 f"{ledger.checkpoint.root_hash.hex()}"
             )
-        peeked = _selected_entries(ledger, selection)
+        peeked = _selected_entries(ledger, selection, policy)
         stored = ledger.blobs(
             sha
             for e in peeked.values()
@@ -254,9 +256,11 @@ def _ledger(source: Ledger | StrPath, policy: TrustPolicy) -> Iterator[Ledger]:
     raise SignatureError(f"{source}: no policy log key opens the ledger: {'; '.join(failures)}")
 
 
-def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, Entry]:
+def _selected_entries(
+    ledger: Ledger, selection: Selection, policy: TrustPolicy
+) -> dict[int, Entry]:
     """The first product record of each selected item, with the item's revocations
-    and the key events each record's manufacturer key's trust rests on."""
+    and the key events the trust of each product and revocation rests on."""
     if selection.kind is SelectionKind.ITEMS:
         found = ledger.find_many(ITEM, selection.values)
         indexes: Iterable[int] = sorted({i for leaves in found.values() for i in leaves})
@@ -279,39 +283,36 @@ def _selected_entries(ledger: Ledger, selection: Selection) -> dict[int, Entry]:
             f"{selection.describe()} matches no product record in the log of size {ledger.size}"
         )
     records = [e.record for e in products.values() if isinstance(e.record, ProductRecord)]
-    related = {
-        *(
-            i
-            for leaves in ledger.find_many(ITEM, (r.item.format() for r in records)).values()
-            for i in leaves
-        ),
-        *_key_history(ledger, {r.manufacturer for r in records}),
-    }
-    others = {
+    found = ledger.find_many(ITEM, (r.item.format() for r in records))
+    about = {i for leaves in found.values() for i in leaves} - products.keys()
+    withdrawals = {
         i: entry
-        for i, data in _read_entries(ledger, sorted(related - products.keys()))
-        if isinstance((entry := Entry.peek(i, data)).record, Revocation | KeyEvent)
+        for i, data in _read_entries(ledger, sorted(about))
+        if isinstance((entry := Entry.peek(i, data)).record, Revocation)
     }
-    return {**others, **products}
+    history = _key_history(ledger, policy, {**withdrawals, **products}.items())
+    history -= withdrawals.keys() | products.keys()
+    events = {
+        i: entry
+        for i, data in _read_entries(ledger, sorted(history))
+        if isinstance((entry := Entry.peek(i, data)).record, KeyEvent)
+    }
+    return {**events, **withdrawals, **products}
 
 
-def _key_history(ledger: Ledger, keys: Iterable[KeyId]) -> set[int]:
-    """The leaves of the key events under ``keys`` and, through each rotation to one of
-    them, under the key it succeeded: all a verifier's `succession` rules look at."""
-    leaves: set[int] = set()
-    seen: set[KeyId] = set()
-    pending = list(keys)
-    while pending:
-        key = pending.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        for i, data in _read_entries(ledger, ledger.find(KEY, key.format())):
-            leaves.add(i)
-            event = Entry.peek(i, data).record
-            if isinstance(event, KeyEvent) and event.previous and KeyId.of(event.key) == key:
-                pending.append(event.previous)
-    return leaves
+def _key_history(
+    ledger: Ledger, policy: TrustPolicy, entries: Iterable[tuple[int, Entry]]
+) -> set[int]:
+    """The leaves of the key events under each key the trust of the products and
+    withdrawals in ``entries`` rests on (`_bundle_contents.resting_keys`): all a
+    verifier's `succession` rules read, and no more (`check_contents` refuses the events
+    of other keys, such as one that rotated to a policy key)."""
+
+    @functools.cache
+    def events_of(key: KeyId) -> list[tuple[int, bytes]]:
+        return list(_read_entries(ledger, ledger.find(KEY, key.format())))
+
+    return {i for key in resting_keys(entries, policy, events_of) for i, _ in events_of(key)}
 
 
 def _read_entries(ledger: Ledger, indexes: Iterable[int]) -> Iterator[tuple[int, bytes]]:

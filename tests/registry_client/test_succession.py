@@ -245,3 +245,40 @@ def test_a_key_buried_in_events_fails_closed_without_reading_them_all() -> None:
             TrustPolicy.parse(f"quorum none\nmanufacturer {C.verifier.format()}\n"),
             log,
         )
+
+
+def test_another_key_rotating_to_a_policy_key_does_not_break_its_bundles(tmp_path: Path) -> None:
+    # T, trusted too, rotates to the maker's own key and then revokes itself: none of it
+    # touches the maker's trust, so the maker's bundle carries none of T's history.
+    maker, other = manufacturer(), manufacturer("other")
+    ledger(tmp_path / "ledger", maker, other)
+    registry = EmbeddedRegistry.open(tmp_path / "ledger", tmp_path / "state")
+    registry.register(*product(maker, "M1"))
+    registry.append_event(rotation(other, maker))
+    registry.append_event(key_revocation(other))
+    selection = Selection(kind=SelectionKind.ITEMS, values=(item("M1").format(),))
+    options = {"policy": registry.policy, "signer": maker.key, "expires": timedelta(days=1)}
+    export_bundle(registry.ledger, tmp_path / "m.hmb", selection, **options)  # type: ignore[arg-type]
+    bundle = BundleRegistry(
+        open_bundle(tmp_path / "m.hmb", registry.policy), Outbox(tmp_path / "o")
+    )
+    assert bundle.lookup(item("M1")).manufacturer == maker.key_id
+
+
+def test_a_bundle_carries_the_rotations_a_withdrawal_rests_on(
+    logged: tuple[EmbeddedRegistry, Signer], tmp_path: Path
+) -> None:
+    registry, old = logged
+    middle, new = manufacturer("middle"), manufacturer("next")
+    registry.register(*product(old, "W1"))
+    registry.append_event(rotation(old, middle))
+    registry.append_event(rotation(middle, new))
+    registry.append_event(withdrawal(new, "W1"))  # by the successor's successor
+    assert registry.lookup(item("W1")).withdrawn
+    selection = Selection(kind=SelectionKind.ITEMS, values=(item("W1").format(),))
+    options = {"policy": registry.policy, "signer": old.key, "expires": timedelta(days=1)}
+    export_bundle(registry.ledger, tmp_path / "w.hmb", selection, **options)  # type: ignore[arg-type]
+    bundle = BundleRegistry(
+        open_bundle(tmp_path / "w.hmb", registry.policy), Outbox(tmp_path / "o")
+    )
+    assert bundle.lookup(item("W1")).withdrawn
