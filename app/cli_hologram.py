@@ -109,7 +109,7 @@ def _match(args: argparse.Namespace) -> int:
     verdict = match_hologram(load_template(args.reference), load_template(args.probe))
     e, live, cover = verdict.evidence, verdict.liveness, verdict.coverage
     print(f"{verdict.decision.value.upper()}  score {verdict.score:+.2f}")
-    print(f"identity: edge correlation {e.edges:.3f}, keypoints in place {e.agreeing}/{e.matches}")
+    print(f"identity: grating orientations agree {e.orientation:.3f} (turned {e.turn_deg:+.1f}°)")
     print(
         f"liveness: optically variable {100 * live.ovd_share:.1f}% of the window, "
         f"moiré {live.moire:.1f}; tilt directions {cover.covered}/{len(cover.sectors)}"

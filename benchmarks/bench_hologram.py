@@ -1,12 +1,13 @@
 """Hologram burst analysis against the same analysis written plainly, in the same run.
 
-Hallmark (``fingerprint.hologram.extract_hologram``): the code is decoded once and
-corners on it are tracked by optical flow at a resolution where modules are 4+ px; the
-maps are one parallel Numba pass. The reference does what a first implementation
-would: decode the code in every frame (zxing-cpp) for its homography, rectify each
-frame from full resolution, and compute the maps with plain NumPy
-(``fingerprint.hologram.reference``); segmentation, moiré, liveness and keypoints are
-the same calls. Target of issue 5: a 30-frame 1 MP burst in ≤ 300 ms on 2 cores.
+Hallmark (``fingerprint.hologram.extract_hologram``): the code is decoded once,
+corners on it are tracked by optical flow at a resolution where modules are 4+ px, and
+each frame's homography is refined by ECC on the code's ideal picture; the maps are one
+parallel Numba pass. The reference does what a first implementation would: decode the
+code in every frame (zxing-cpp) and refine its homography by ECC at full resolution,
+rectify each frame from full resolution, and compute the maps with plain NumPy
+(``fingerprint.hologram.reference``); segmentation, moiré and liveness are the same
+calls. Target of issue 5: a 30-frame 1 MP burst in ≤ 300 ms on 2 cores.
 
 Run: ``.venv/bin/python benchmarks/bench_hologram.py``
 """
@@ -24,11 +25,11 @@ from _table import print_table
 from numpy.typing import NDArray
 
 from fingerprint.hologram import extract_hologram
-from fingerprint.hologram.identity import edge_keypoints
+from fingerprint.hologram.code_model import CodeModel, read_modules, refine
 from fingerprint.hologram.liveness import Liveness, measure_liveness
 from fingerprint.hologram.moire import moire_score
 from fingerprint.hologram.reference import reference_maps
-from fingerprint.hologram.register import camera_centre
+from fingerprint.hologram.register import camera_centres
 from fingerprint.hologram.segment import segment
 from fingerprint.locate import read_code
 from fingerprint.region import RegionSpec
@@ -42,31 +43,35 @@ RUNS = 5
 PATCH = 128
 
 
-def reference_analysis(frames: Sequence[NDArray[np.uint8]]) -> tuple[Liveness, int]:
-    """The analysis, plainly: a code read and a full-resolution warp per frame, NumPy maps."""
+def reference_analysis(frames: Sequence[NDArray[np.uint8]]) -> Liveness:
+    """The analysis, plainly: a code read, an ECC fit and a full-resolution warp per
+    frame, NumPy maps."""
     region = RegionSpec()
     patch_corners = np.array([[0, 0], [PATCH, 0], [PATCH, PATCH], [0, PATCH]], np.float32)
     to_modules = cv2.getPerspectiveTransform(patch_corners, region.corners().astype(np.float32))
     patches, cameras = [], []
     for frame in frames:
-        code = read_code(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        code = read_code(gray)
         if code is None:
             continue
         cols, rows = code.modules
         modules = np.array([[0, 0], [cols, 0], [cols, rows], [0, rows]], np.float32)
         homography = cv2.getPerspectiveTransform(modules, code.corners.astype(np.float32))
+        module_px = round(float(np.linalg.norm(code.corners[1] - code.corners[0])) / cols)
+        model = CodeModel.draw(read_modules(gray, homography, code.modules), max(3, module_px))
+        homography = refine(gray, homography, model)
+        if homography is None:
+            continue
         patches.append(
             cv2.warpPerspective(
                 frame, homography @ to_modules, (PATCH, PATCH), flags=cv2.WARP_INVERSE_MAP
             )
         )
-        cameras.append(camera_centre(homography, (frame.shape[1], frame.shape[0]), 0.9))
+        cameras.append(camera_centres(homography[None], (frame.shape[1], frame.shape[0]), 0.9)[0])
     stack = np.asarray(patches, np.uint8)
-    maps = reference_maps(stack)
-    mask = segment(maps.midv)
-    live = measure_liveness(maps, mask, moire_score(stack))
-    keypoints, _ = edge_keypoints(maps.edges)
-    return live, len(keypoints)
+    maps = reference_maps(stack, np.asarray(cameras, np.float64), region)
+    return measure_liveness(maps, segment(maps.glint), moire_score(stack))
 
 
 def median_ms(call: Callable[[], object]) -> float:
@@ -83,7 +88,7 @@ def main() -> None:
     rng = np.random.default_rng(5)
     frames = burst(make_hologram_item(rng, 0), rng, frames=FRAMES, tier=Tier.MEDIUM, size=SIZE)
     template = extract_hologram(frames)
-    live, _ = reference_analysis(frames)
+    live = reference_analysis(frames)
     print(
         f"{FRAMES} frames of {SIZE[0]}×{SIZE[1]}; {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.1f}; hallmark registered "

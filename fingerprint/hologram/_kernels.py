@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 
 HUE_BINS = 36
 """The hue circle is cut into this many 10° bins to measure a pixel's hue range."""
+PLANES = 6
+"""Maps the kernel writes, in ``pixel_maps``'s ``out`` order."""
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -34,25 +36,12 @@ def _hsv(b: float, g: float, r: float, min_value: float) -> tuple[float, float]:
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _chroma_planes(patches: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """Opponent chromaticity ((R − G)/Σ, (G − B)/Σ), Σ = R + G + B + 12: (N, S, S, 2)."""
-    n, rows, cols = patches.shape[0], patches.shape[1], patches.shape[2]
-    out = np.empty((n, rows, cols, 2), np.float32)
-    for fy in prange(n * rows):
-        f, y = divmod(np.int64(fy), rows)  # prange's index is unsigned
-        for x in range(cols):
-            b = float(patches[f, y, x, 0])
-            g = float(patches[f, y, x, 1])
-            r = float(patches[f, y, x, 2])
-            total = b + g + r + 12.0
-            out[f, y, x, 0] = (r - g) / total
-            out[f, y, x, 1] = (g - b) / total
-    return out
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def pixel_maps(
     patches: NDArray[np.uint8],
+    gains: NDArray[np.float64],
+    cameras: NDArray[np.float64],
+    origin: NDArray[np.float64],
+    step: NDArray[np.float64],
     min_value: float,
     hue_saturation: float,
     out: NDArray[np.float32],
@@ -62,38 +51,35 @@ def pixel_maps(
     Parameters
     ----------
     patches : (N, S, S, 3) uint8, C-contiguous
-        The window in every frame, BGR; S ≥ 3.
+        The window in every frame, BGR; S ≥ 1.
+    gains : (N, 3) float64, C-contiguous
+        Per frame and channel, the factor that brings a pixel value to the burst's
+        common exposure, in [0, 1] units (``1/255`` when frames need no correction).
+    cameras : (N, 3) float64, C-contiguous
+        Camera centre of each frame, in the module units of the label's plane.
+    origin, step : (2,) float64
+        Patch pixel (x, y) lies at ``origin + (x + ½, y + ½)·step`` in module units.
     min_value : float
         HSV value below which a pixel's saturation is taken as 0.
     hue_saturation : float
         Only frames more saturated than this count towards the hue range.
-    out : (5, S, S) float32, C-contiguous
+    out : (PLANES, S, S) float32, C-contiguous
         Receives, per pixel: 0 the maximum saturation S_max; 1 the MIDV-Holo map
         S_max·(1 − ‖ΣC‖/N), C the unit hue vectors; 2 the hue range in radians (the
-        circle minus its largest gap between the hues seen); 3 the chromaticity spread
-        (RMS distance of the rg-chromaticities from their mean); 4 the chromatic edge
-        energy, the mean over frames of the central-difference gradient magnitude of
-        the opponent chromaticity (borders clamped).
+        circle minus its largest gap between the hues seen); 3 the glint, the most the
+        pixel's exposure-corrected B + G + R rises above its per-channel mean over the
+        frames; 4 and 5 the grating orientation field, cos 2φ and sin 2φ of the
+        directions φ to the camera averaged with weights the pixel's rise in each frame.
     """
     n, rows, cols = patches.shape[0], patches.shape[1], patches.shape[2]
     scale = 1.0 / 255.0
-    chroma = _chroma_planes(patches)
     for y in prange(rows):
-        up = max(y - 1, 0)
-        down = min(y + 1, rows - 1)
         occupied = np.zeros(HUE_BINS, np.bool_)
         for x in range(cols):
-            left = max(x - 1, 0)
-            right = min(x + 1, cols - 1)
             sum_cos = 0.0
             sum_sin = 0.0
             s_max = 0.0
             occupied[:] = False
-            sum_r = 0.0
-            sum_g = 0.0
-            sum_rr = 0.0
-            sum_gg = 0.0
-            edge = 0.0
             for f in range(n):
                 b = patches[f, y, x, 0] * scale
                 g = patches[f, y, x, 1] * scale
@@ -104,26 +90,43 @@ def pixel_maps(
                 s_max = max(s_max, s)
                 if s > hue_saturation:
                     occupied[math.floor(h / (2.0 * math.pi) * HUE_BINS) % HUE_BINS] = True
-                total = b + g + r + 1e-6
-                cr = r / total
-                cg = g / total
-                sum_r += cr
-                sum_g += cg
-                sum_rr += cr * cr
-                sum_gg += cg * cg
-                da = chroma[f, y, right, 0] - chroma[f, y, left, 0]
-                db = chroma[f, y, right, 1] - chroma[f, y, left, 1]
-                ea = chroma[f, down, x, 0] - chroma[f, up, x, 0]
-                eb = chroma[f, down, x, 1] - chroma[f, up, x, 1]
-                edge += math.sqrt(da * da + db * db + ea * ea + eb * eb)
             out[0, y, x] = s_max
             out[1, y, x] = s_max * (1.0 - math.sqrt(sum_cos**2 + sum_sin**2) / n)
             out[2, y, x] = _range(occupied) * (2.0 * math.pi / HUE_BINS)
-            mean_r = sum_r / n
-            mean_g = sum_g / n
-            spread = sum_rr / n - mean_r * mean_r + sum_gg / n - mean_g * mean_g
-            out[3, y, x] = math.sqrt(max(spread, 0.0))
-            out[4, y, x] = edge / n
+
+            mean_b = 0.0
+            mean_g = 0.0
+            mean_r = 0.0
+            for f in range(n):
+                mean_b += patches[f, y, x, 0] * gains[f, 0]
+                mean_g += patches[f, y, x, 1] * gains[f, 1]
+                mean_r += patches[f, y, x, 2] * gains[f, 2]
+            mean_b /= n
+            mean_g /= n
+            mean_r /= n
+            px = origin[0] + (x + 0.5) * step[0]
+            py = origin[1] + (y + 0.5) * step[1]
+            glint = 0.0
+            total = 0.0
+            field_cos = 0.0
+            field_sin = 0.0
+            for f in range(n):
+                rise = (
+                    max(0.0, patches[f, y, x, 0] * gains[f, 0] - mean_b)
+                    + max(0.0, patches[f, y, x, 1] * gains[f, 1] - mean_g)
+                    + max(0.0, patches[f, y, x, 2] * gains[f, 2] - mean_r)
+                )
+                dx = cameras[f, 0] - px
+                dy = cameras[f, 1] - py
+                radius = dx * dx + dy * dy
+                glint = max(glint, rise)
+                total += rise
+                if radius > 0.0:
+                    field_cos += rise * (dx * dx - dy * dy) / radius
+                    field_sin += rise * 2.0 * dx * dy / radius
+            out[3, y, x] = glint
+            out[4, y, x] = field_cos / (total + 1e-6)
+            out[5, y, x] = field_sin / (total + 1e-6)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 QUIET_MODULES = 2
 """Light modules drawn round the code (ECC needs the code's outer edge)."""
-_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-6)
+_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-5)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

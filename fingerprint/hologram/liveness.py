@@ -1,7 +1,7 @@
 """Liveness: does the window change colour with the angle the way a diffractive foil does?
 
-* A **printed copy** shows the colours of one photograph from every angle: its
-  MIDV-Holo map stays low, so the optically variable share of the window is small.
+* A **printed copy** shows the colours of one photograph from every angle: nothing in
+  it glints, so the optically variable share of the window is small.
 * A **photo on a screen** is just as static, and it also carries the screen's pixel
   grid, which the camera aliases into moiré (:mod:`fingerprint.hologram.moire`): static
   colours with some moiré, or strong moiré whatever the colours do (moiré fringes shift

@@ -3,23 +3,22 @@
 A separate blob from the microtexture template (``fingerprint.template``); its SHA-256
 is what ``ProductRecord.hologram_sha256`` records on the ledger.
 
-Layout (little-endian), format version 1::
+Layout (little-endian), format version 2::
 
     magic  b"HMHG"          4 bytes
     version                 u16
     patch size S            u16
-    keypoints N             u16
     frames registered       u16
     sectors K, seen         u8, u16 (bit k set: tilt sector k seen)
     code text length L      u16, then L bytes of UTF-8
     measures                4 × f32 (max tilt °, OVD share, hue range, moiré)
     MIDV-Holo map           S × S u8   (value × 255, rounded, clipped)
-    chromatic edge map      S × S u16  (value × 65535 / EDGE_FULL_SCALE, rounded, clipped)
+    orientation field       S × S × 2 i8 (cos 2θ, sin 2θ times c, × 127, rounded)
     OVD mask                ⌈S·S / 8⌉ bytes (numpy.packbits, row-major)
-    keypoints               N × 2 f32 (patch coordinates)
-    descriptors             N × 32 u8 (ORB)
 
-Nothing else follows; the same burst always gives the same bytes.
+Nothing else follows; the same burst always gives the same bytes. Version 1 held a
+chromatic edge map and ORB keypoints instead of the orientation field; its bytes are
+refused (``TemplateFormatError``): enrol the item again.
 """
 
 from __future__ import annotations
@@ -35,13 +34,13 @@ from fingerprint.errors import TemplateFormatError
 from fingerprint.template import FieldReader
 
 MAGIC = b"HMHG"
-VERSION = 1
+VERSION = 2
 SCHEME = "hallmark-hologram"
 MAX_BYTES = 1 << 20
-EDGE_FULL_SCALE = 0.5
-"""Chromatic edge energy stored at full scale (the gradient of a chromaticity in [−1, 1])."""
+FIELD_SCALE = 127
+"""The orientation field's components, in [−1, 1], are stored times this as int8."""
 
-_HEADER = struct.Struct("<4sHHHHBHH")
+_HEADER = struct.Struct("<4sHHHBHH")
 _MEASURES = struct.Struct("<4f")
 
 
@@ -49,10 +48,10 @@ _MEASURES = struct.Struct("<4f")
 class HologramTemplate:
     """An item's hologram: its maps and keypoints, and how the burst that made it went.
 
-    ``midv`` (S, S) uint8 and ``edges`` (S, S) uint16 are the quantised MIDV-Holo and
-    chromatic edge maps; ``mask`` (S, S) bool the optically variable area; ``keypoints``
-    (N, 2) float32 and ``descriptors`` (N, 32) uint8 are ORB on the edge map;
-    ``sectors`` the tilt sectors seen; ``frames`` how many frames were registered.
+    ``midv`` (S, S) uint8 is the quantised MIDV-Holo map; ``orientation`` (S, S, 2) int8
+    the quantised grating orientation field (``FIELD_SCALE``·c·(cos 2θ, sin 2θ));
+    ``mask`` (S, S) bool the optically variable area; ``sectors`` the tilt sectors seen;
+    ``frames`` how many frames were registered.
     """
 
     code_text: str
@@ -63,22 +62,31 @@ class HologramTemplate:
     hue_range: float
     moire: float
     midv: NDArray[np.uint8] = field(repr=False)
-    edges: NDArray[np.uint16] = field(repr=False)
+    orientation: NDArray[np.int8] = field(repr=False)
     mask: NDArray[np.bool_] = field(repr=False)
-    keypoints: NDArray[np.float32] = field(repr=False)
-    descriptors: NDArray[np.uint8] = field(repr=False)
 
     def __post_init__(self) -> None:
-        for array in (self.midv, self.edges, self.mask, self.keypoints, self.descriptors):
+        size = self.midv.shape[0]
+        shapes = (self.midv.shape, self.orientation.shape, self.mask.shape)
+        if shapes != ((size, size), (size, size, 2), (size, size)):
+            raise ValueError(f"want maps (S, S), (S, S, 2), (S, S), got {shapes}")
+        for array in (self.midv, self.orientation, self.mask):
             array.flags.writeable = False
 
     @property
     def patch_size(self) -> int:
         return int(self.midv.shape[0])
 
-    def edge_map(self) -> NDArray[np.float32]:
-        """The chromatic edge map back in its own units, (S, S) float32."""
-        return self.edges.astype(np.float32) * np.float32(EDGE_FULL_SCALE / 65535)
+    def orientation_field(self) -> NDArray[np.complex64]:
+        """The grating orientation field ``c·e^{2iθ}`` back in its own units, (S, S)."""
+        scaled = self.orientation.astype(np.float32) / np.float32(FIELD_SCALE)
+        return (scaled[..., 0] + 1j * scaled[..., 1]).astype(np.complex64)
+
+    @staticmethod
+    def quantise(field: NDArray[np.complex64]) -> NDArray[np.int8]:
+        """The stored form (S, S, 2) int8 of an orientation field (S, S)."""
+        parts = np.stack([field.real, field.imag], axis=-1) * FIELD_SCALE
+        return np.clip(np.rint(parts), -FIELD_SCALE, FIELD_SCALE).astype(np.int8)
 
     def to_bytes(self) -> bytes:
         code = self.code_text.encode("utf-8")
@@ -87,7 +95,6 @@ class HologramTemplate:
             MAGIC,
             VERSION,
             self.patch_size,
-            len(self.keypoints),
             self.frames,
             len(self.sectors),
             seen,
@@ -100,10 +107,8 @@ class HologramTemplate:
                 code,
                 measures,
                 self.midv.tobytes(),
-                self.edges.astype("<u2").tobytes(),
+                self.orientation.tobytes(),
                 np.packbits(self.mask).tobytes(),
-                self.keypoints.astype("<f4").tobytes(),
-                self.descriptors.tobytes(),
             )
         )
 
@@ -122,10 +127,11 @@ class HologramTemplate:
             raise TemplateFormatError(
                 f"not a Hallmark hologram template: starts {data[:4]!r}, want {MAGIC!r}"
             )
-        _, version, size, n, frames, count, seen, code_len = _HEADER.unpack_from(data)
+        _, version, size, frames, count, seen, code_len = _HEADER.unpack_from(data)
         if version != VERSION:
+            again = " (version 1 has no orientation field: enrol again)" if version == 1 else ""
             raise TemplateFormatError(
-                f"hologram template format version {version}, this reads {VERSION}"
+                f"hologram template format version {version}, this reads {VERSION}{again}"
             )
         if not 1 <= count <= 16 or seen >> count:
             raise TemplateFormatError(f"bad tilt sectors: {count} sectors, mask {seen:#x}")
@@ -138,14 +144,14 @@ class HologramTemplate:
             raise TemplateFormatError("hologram template code text is not UTF-8") from exc
         measures = _MEASURES.unpack(reader.take(_MEASURES.size))
         midv = reader.array("u1", (size, size))
-        edges = reader.array("<u2", (size, size)).astype(np.uint16)
+        orientation = reader.array("i1", (size, 2 * size)).reshape(size, size, 2)
         packed = np.frombuffer(reader.take((size * size + 7) // 8), np.uint8)
         mask = np.unpackbits(packed, count=size * size).reshape(size, size).astype(bool)
-        keypoints = reader.array("<f4", (n, 2)).astype(np.float32)
-        descriptors = reader.array("u1", (n, 32))
         reader.finish()
-        if not (np.all(np.isfinite(keypoints)) and all(np.isfinite(measures))):
+        if not all(np.isfinite(measures)):
             raise TemplateFormatError("hologram template holds non-finite numbers")
+        if int(np.abs(orientation.astype(np.int16)).max(initial=0)) > FIELD_SCALE:
+            raise TemplateFormatError(f"hologram orientation field beyond ±{FIELD_SCALE}")
         max_tilt, share, hue, moire = measures
         return cls(
             code_text=code,
@@ -156,8 +162,6 @@ class HologramTemplate:
             hue_range=hue,
             moire=moire,
             midv=midv,
-            edges=edges,
+            orientation=orientation,
             mask=mask,
-            keypoints=keypoints,
-            descriptors=descriptors,
         )

@@ -1,7 +1,7 @@
 """From a tilt burst to a hologram template, and from two templates to a verdict.
 
 ``extract_hologram``: check the burst, register it, compute the maps, segment the
-optically variable area, measure liveness, and describe the edge map by keypoints.
+optically variable area, measure liveness, and keep the grating orientation field.
 ``match_hologram``: retake when the probe burst is too thin to judge (code not found,
 too few frames registered, too few tilt directions); counterfeit with its own reason
 when liveness fails (static colours: a printed copy; moiré: a screen) or when the
@@ -20,14 +20,14 @@ from numpy.typing import NDArray
 
 from fingerprint.hologram.burst import Frame, check_burst
 from fingerprint.hologram.coverage import TiltCoverage, coverage_of
-from fingerprint.hologram.identity import IdentityEvidence, compare, edge_keypoints, score_of
+from fingerprint.hologram.identity import IdentityEvidence, compare, score_of
 from fingerprint.hologram.liveness import Liveness, LivenessReason, liveness_of, measure_liveness
 from fingerprint.hologram.maps import hologram_maps
 from fingerprint.hologram.moire import moire_score
 from fingerprint.hologram.params import HologramParams
-from fingerprint.hologram.register import register
+from fingerprint.hologram.register import Registration, register
 from fingerprint.hologram.segment import segment
-from fingerprint.hologram.template import EDGE_FULL_SCALE, HologramTemplate
+from fingerprint.hologram.template import HologramTemplate
 from fingerprint.match import Decision
 from fingerprint.region import RegionSpec
 
@@ -86,26 +86,27 @@ def extract_hologram(
         The frames cannot form a burst (count, size, colour, dtype).
     """
     burst = check_burst(frames, params.burst)
-    registration = register(burst, region, params.registration)
+    return analyse(register(burst, region, params.registration), params)
+
+
+def analyse(
+    registration: Registration, params: HologramParams = HologramParams()
+) -> HologramTemplate:
+    """The hologram template of a registered burst: maps, OVD, liveness, coverage."""
     coverage = coverage_of(registration.tilts, params.coverage)
     size = params.registration.patch_size
     if len(registration.frames) == 0:
         blank = np.zeros((size, size), np.float32)
-        return _template("", 0, coverage, blank, blank, np.zeros((size, size), bool), 0.0, 0.0, 0.0)
-    maps = hologram_maps(registration.patches, params.maps)
-    mask = segment(maps.midv, params.maps)
+        nothing = liveness_of(0.0, 0.0, 0.0, params.liveness)
+        return _template("", 0, coverage, blank, blank.astype(np.complex64), blank > 0, nothing)
+    maps = hologram_maps(
+        registration.patches, registration.cameras, registration.region, params.maps
+    )
+    mask = segment(maps.glint, params.maps)
     live = measure_liveness(maps, mask, moire_score(registration.patches), params.liveness)
     code = registration.code.text if registration.code is not None else ""
     return _template(
-        code,
-        len(registration.frames),
-        coverage,
-        maps.midv,
-        maps.edges,
-        mask,
-        live.ovd_share,
-        live.hue_range,
-        live.moire,
+        code, len(registration.frames), coverage, maps.midv, maps.orientation, mask, live
     )
 
 
@@ -114,28 +115,26 @@ def _template(
     frames: int,
     coverage: TiltCoverage,
     midv: NDArray[np.float32],
-    edges: NDArray[np.float32],
+    orientation: NDArray[np.complex64],
     mask: NDArray[np.bool_],
-    ovd_share: float,
-    hue_range: float,
-    moire: float,
+    live: Liveness,
 ) -> HologramTemplate:
-    """Quantise the maps and describe them; float32 measures, so bytes round-trip exactly."""
-    stored = np.clip(np.rint(edges * (65535 / EDGE_FULL_SCALE)), 0, 65535).astype(np.uint16)
-    keypoints, descriptors = edge_keypoints(stored.astype(np.float32))
+    """Quantise the maps; float32 measures, so bytes round-trip exactly."""
+
+    def f32(value: float) -> float:
+        return float(np.float32(value))
+
     return HologramTemplate(
         code_text=code,
         frames=frames,
         sectors=coverage.sectors,
-        max_tilt_deg=float(np.float32(coverage.max_tilt_deg)),
-        ovd_share=float(np.float32(ovd_share)),
-        hue_range=float(np.float32(hue_range)),
-        moire=float(np.float32(moire)),
+        max_tilt_deg=f32(coverage.max_tilt_deg),
+        ovd_share=f32(live.ovd_share),
+        hue_range=f32(live.hue_range),
+        moire=f32(live.moire),
         midv=np.clip(np.rint(midv * 255), 0, 255).astype(np.uint8),
-        edges=stored,
+        orientation=HologramTemplate.quantise(orientation),
         mask=mask,
-        keypoints=keypoints,
-        descriptors=descriptors,
     )
 
 
