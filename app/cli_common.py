@@ -131,6 +131,8 @@ def print_verification(result: Verification) -> None:
     if result.proven is not None:
         record, cp = result.proven.record, result.proven.checkpoint.checkpoint
         print(f"  registered by {record.manufacturer.format()} at {record.time.isoformat()}")
+        if through := result.proven.trusted_through:
+            print(f"  trusted by succession from {' → '.join(k.format() for k in through)}")
         print(f"  leaf {result.proven.leaf_index} of {cp.origin} size {cp.size}")
         print(f"  checkpoint root {cp.root_hash.hex()}")
     if result.event_queued:

@@ -147,6 +147,9 @@ class VerifiedRecord:
     revocations: tuple[Revocation, ...] = ()
     attested: tuple[VerificationEvent, ...] = ()
     hologram: bytes | None = None
+    trusted_through: tuple[KeyId, ...] = ()
+    """The keys trust passed through to ``manufacturer``, from the policy's key on, when
+    the policy does not name it itself (`succession`): whom the verdict really rests on."""
 
     @property
     def withdrawn(self) -> bool:
@@ -292,7 +295,9 @@ def verify_lookup(
         raise NotRegisteredError(item, source=f"the log of size {size}")
     index, data, proof = products[0]
     key_events = proven_key_events(log, checkpoint)
-    record = open_signed(SignedEnvelope.parse(data), index, policy, key_events)
+    envelope = SignedEnvelope.parse(data)
+    record = open_signed(envelope, index, policy, key_events)
+    keys = chain(envelope.signer, index, policy, key_events)
     if not isinstance(record, ProductRecord) or record.item != item:
         raise RecordFormatError(f"leaf {index} is not the product record of {item}")
     template = _blob(log, record.template_sha256, f"template of leaf {index}")
@@ -327,6 +332,7 @@ def verify_lookup(
         revocations=tuple(revocations),
         attested=tuple(attested),
         hologram=hologram,
+        trusted_through=tuple(KeyId.of(key) for key in keys[:-1]),
     )
 
 
@@ -388,7 +394,8 @@ def proven_key_events(log: ProvenLog, checkpoint: VerifiedCheckpoint) -> EventsO
         if key not in found:
             leaves = [i for i in log.find(KEY, key.format()) if 0 <= i < size]
             if len(leaves) > MAX_EVENTS_READ:
-                raise KeyHistoryError(key.format(), read=len(leaves))
+                reason = f"the log names {len(leaves)} key events under it"
+                raise KeyHistoryError(key.format(), reason=reason)
             found[key] = [(i, _proven(log, i, checkpoint)[0]) for i in leaves]
         return found[key]
 

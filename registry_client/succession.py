@@ -71,13 +71,14 @@ class RetiredKeyError(RevokedKeyError):
 
 
 class KeyHistoryError(RevokedKeyError):
-    """Judging ``key`` would read more than `MAX_EVENTS_READ` key events (``read`` so
-    far): its standing cannot be judged, so nothing it signs is trusted."""
+    """``key``'s history cannot be judged (``reason``): judging it would read more than
+    `MAX_EVENTS_READ` key events, or rotations name two different keys by its reference
+    (a 32-bit key ID clash). Nothing it signs is trusted."""
 
-    def __init__(self, key: str, *, read: int) -> None:
+    def __init__(self, key: str, *, reason: str) -> None:
         super().__init__(key)
-        self.args = (f"key {key}: judging it reads {read} key events, more than {MAX_EVENTS_READ}",)
-        self.read = read
+        self.args = (f"key {key}: {reason}",)
+        self.reason = reason
 
 
 def signing_key(
@@ -142,7 +143,8 @@ class _Reading:
         events = self._events_of(key)
         self._read += len(events)
         if self._read > MAX_EVENTS_READ:
-            raise KeyHistoryError(key.format(), read=self._read)
+            reason = f"judging it reads {self._read} key events, more than {MAX_EVENTS_READ}"
+            raise KeyHistoryError(key.format(), reason=reason)
         return events
 
 
@@ -156,16 +158,20 @@ def _chain(
         return (named[0],)
     if room < 2:
         return ()
-    for leaf, data in read(signer):
-        event = _peek(data)
-        if (
-            leaf >= at
-            or event is None
-            or event.action is not KeyAction.ROTATE
-            or event.previous is None
-            or KeyId.of(event.key) != signer
-        ):
-            continue
+    rotations = [
+        (leaf, data, event)
+        for leaf, data in read(signer)
+        if leaf < at
+        and (event := _peek(data)) is not None
+        and event.action is KeyAction.ROTATE
+        and event.previous is not None
+        and KeyId.of(event.key) == signer
+    ]
+    if len({event.key for _, _, event in rotations}) > 1:
+        reason = "rotations name two different keys by this reference"
+        raise KeyHistoryError(signer.format(), reason=reason)
+    for leaf, data, event in rotations:
+        assert event.previous is not None
         before = _chain(event.previous, leaf, policy, read, room - 1)
         if not before or not _signed_by(data, before[-1]):
             continue

@@ -54,6 +54,11 @@ def provenance_rows(proven: VerifiedRecord) -> Rows:
         ("Item", f"GTIN {record.gtin}, serial {record.serial}"),
         ("Batch", record.batch or "—"),
         ("Manufacturer key", record.manufacturer.format()),
+        *(
+            [("Trusted through", " → ".join(k.format() for k in proven.trusted_through))]
+            if proven.trusted_through
+            else []
+        ),
         ("Registered", _when(record.time)),
         ("Ledger leaf", f"{proven.leaf_index} of {checkpoint.size}"),
         ("Checkpoint", f"{checkpoint.origin}"),

@@ -27,7 +27,7 @@ from registry_client.bundle import (
 from registry_client.embedded import EmbeddedRegistry
 from registry_client.errors import RevokedKeyError, SignatureError
 from registry_client.ledger import NewEntry
-from registry_client.note import KeyId
+from registry_client.note import KeyId, VerifierKey
 from registry_client.policy import TrustPolicy
 from registry_client.records import KeyAction, KeyEvent, SignedEnvelope, Signer, parse_record
 from registry_client.registry import KEY, entry_keys
@@ -136,8 +136,9 @@ def test_records_by_a_successor_verify_and_the_old_key_registers_nothing_more(
     registry.register(*product(old, "BEFORE"))
     registry.append_event(rotation(old, new))
     registry.register(*product(new, "AFTER"))
-    assert registry.lookup(item("AFTER")).manufacturer == new.key_id
-    assert registry.lookup(item("BEFORE")).manufacturer == old.key_id
+    after, before = registry.lookup(item("AFTER")), registry.lookup(item("BEFORE"))
+    assert (after.manufacturer, after.trusted_through) == (new.key_id, (old.key_id,))
+    assert (before.manufacturer, before.trusted_through) == (old.key_id, ())
     with pytest.raises(RetiredKeyError):
         registry.register(*product(old, "LATE"))
 
@@ -282,3 +283,19 @@ def test_a_bundle_carries_the_rotations_a_withdrawal_rests_on(
         open_bundle(tmp_path / "w.hmb", registry.policy), Outbox(tmp_path / "o")
     )
     assert bundle.lookup(item("W1")).withdrawn
+
+
+def test_two_keys_rotated_to_under_one_reference_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 32-bit key ID clash: which key a record by that reference means is undecidable."""
+    twin = Signer.from_seed("b", bytes([9]) * 32)
+    real_of = KeyId.of
+
+    def clashing(cls: type[KeyId], key: VerifierKey) -> KeyId:
+        return real_of(B.verifier if key == twin.verifier else key)
+
+    monkeypatch.setattr(KeyId, "of", classmethod(clashing))
+    log = events((1, rotation(A, B)), (2, rotation(A, twin)))
+    with pytest.raises(KeyHistoryError, match="two different keys"):
+        signing_key(B.key_id, 3, POLICY, log)
