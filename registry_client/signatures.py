@@ -10,6 +10,7 @@ answers land in the same memory, where the caller's own checks find them.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -18,6 +19,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import nacl.exceptions
 import nacl.signing
+
+log = logging.getLogger(__name__)
 
 Job = tuple[bytes, bytes, bytes]
 """One check: ``(public_key, message, signature)``."""
@@ -73,11 +76,16 @@ class CheckedAhead:
         self._submit(AHEAD)
 
     def wait(self, n: int) -> None:
-        """Block until the checks of the first ``n`` jobs are done."""
+        """Block until the checks of the first ``n`` jobs are done.
+
+        A chunk the pool failed to check (the batch kernel would not compile, say) is
+        logged and left to the caller, whose own checks are the ones that count.
+        """
         need = min(-(-n // CHUNK), len(self._chunks))
         self._submit(need + AHEAD)
         for future in self._futures[self._done : need]:
-            future.result()
+            if (error := future.exception()) is not None:
+                log.warning("signatures not checked ahead, checked in turn: %r", error)
         self._done = max(self._done, need)
 
     def _submit(self, count: int) -> None:

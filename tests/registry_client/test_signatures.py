@@ -114,3 +114,21 @@ def test_warming_runs_the_batch_kernel_once() -> None:
     clear_caches()
     signatures.warm().result()
     assert list(signatures._answers.values()) == [True]  # the warm-up's own valid job
+
+
+def test_a_pool_failure_leaves_the_checks_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(chunk: object) -> None:
+        raise RuntimeError("the batch kernel would not compile")
+
+    monkeypatch.setattr(signatures, "_check_chunk", broken)
+    clear_caches()
+    batch = [_envelope(f"F{i}") for i in range(3 * signatures.CHUNK)]
+    batch[0] = _forged(batch[0])
+    ahead = check_ahead(batch, [ACME.verifier])
+    ahead.wait(len(batch))
+    assert "would not compile" in caplog.text
+    with pytest.raises(SignatureError):
+        batch[0].open([ACME.verifier])
+    batch[1].open([ACME.verifier])
