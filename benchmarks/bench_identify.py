@@ -309,7 +309,11 @@ def no_code(index: Index, reals: Sequence[Real]) -> None:
     )
     for real, fast, exact in pairs:
         if fast != exact or exact is None or exact.label != real.label:
-            print(f"  {real.label}: hashed first found {fast}, the scan {exact}")
+            print(f"  {real.label}: hashed first found {brief(fast)}, the scan {brief(exact)}")
+
+
+def brief(candidate: Candidate | None) -> str:
+    return f"{candidate.label} at {candidate.distance} bits" if candidate else "nothing"
 
 
 def per_query_ms(
