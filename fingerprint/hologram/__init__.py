@@ -2,9 +2,10 @@
 
 A tilt burst (10–60 frames while the item is tilted round) is registered to the item's
 code, turned into per-pixel maps of how each pixel's colour changes with the angle
-(the MIDV-Holo baseline map S_max·(1 − ‖ΣC‖/N), hue range, chromaticity spread,
-chromatic edges), checked for liveness (printed copy, screen) and matched against the
-enrolled hologram (generic film, another item). Pure: no Qt, no network.
+(the MIDV-Holo baseline map S_max·(1 − ‖ΣC‖/N), hue range, glint, and the grating
+orientation field: which way each pixel's grating points, from the directions in which
+it shines), checked for liveness (printed copy, screen) and matched against the enrolled
+hologram (generic film, another item). Pure: no Qt, no network.
 
 >>> frames = load_burst("tilt.mp4")                       # doctest: +SKIP
 >>> reference = extract_hologram(frames)                  # doctest: +SKIP

@@ -46,7 +46,7 @@ _MEASURES = struct.Struct("<4f")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HologramTemplate:
-    """An item's hologram: its maps and keypoints, and how the burst that made it went.
+    """An item's hologram: its maps, and how the burst that made it went.
 
     ``midv`` (S, S) uint8 is the quantised MIDV-Holo map; ``orientation`` (S, S, 2) int8
     the quantised grating orientation field (``FIELD_SCALE``·c·(cos 2θ, sin 2θ));
