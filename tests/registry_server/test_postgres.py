@@ -175,7 +175,15 @@ def processes(pg_dsn: str, tmp_path: Path) -> Iterator[tuple[Path, Signer, list[
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=30)
+        stuck = []
+        for server in servers:
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()  # never left running after the test, stuck or not
+                server.wait()
+                stuck.append(server.args)
+        assert not stuck, f"servers did not stop within 60 s of SIGTERM: {stuck}"
 
 
 def _served_url(server: subprocess.Popen[str]) -> str:
