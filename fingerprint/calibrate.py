@@ -4,11 +4,14 @@ The fused score is then a log-odds, as in calibrated biometric score fusion
 (Brümmer & du Preez 2006, "Application-independent evaluation of speaker detection"):
 ``score = bias + weights · features``. Fitted by iteratively reweighted least squares
 (Newton's method) with a small ridge penalty, each class weighted to equal total mass so
-the log-odds are relative to even prior odds.
+the log-odds are relative to even prior odds. With ``standardise`` the fit runs on
+features scaled to zero mean and unit variance, so that the ridge weighs every feature
+alike whatever its units, and the weights are returned in the features' own units.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +38,8 @@ def fit_fusion(
     steps: int = 50,
     retake_share: float = 0.03,
     reject_share: float = 0.005,
+    *,
+    standardise: bool = False,
 ) -> Fusion:
     """Fit ``Fusion`` to ``features`` (N, K) labelled ``same`` (N,) True for genuine pairs.
 
@@ -49,7 +54,11 @@ def fit_fusion(
     positives = int(same.sum())
     if positives == 0 or positives == len(same):
         raise ValueError("need both genuine and non-genuine pairs to fit")
-    x = np.hstack([features, np.ones((len(features), 1))])
+    mean, scale = np.zeros(features.shape[1]), np.ones(features.shape[1])
+    if standardise:
+        mean, spread = features.mean(axis=0), features.std(axis=0)
+        scale = np.where(spread > 0, spread, 1.0)
+    x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
     y = same.astype(np.float64)
     mass = np.where(same, 0.5 / positives, 0.5 / (len(same) - positives))
     beta = np.zeros(x.shape[1])
@@ -64,9 +73,28 @@ def fit_fusion(
         if np.max(np.abs(step)) < 1e-9:
             break
     genuine = (x @ beta)[same]
+    weights = beta[:-1] / scale
     return Fusion(
-        weights=tuple(float(w) for w in beta[:-1]),
-        bias=float(beta[-1]),
+        weights=tuple(float(w) for w in weights),
+        bias=float(beta[-1] - weights @ mean),
         genuine_at=float(np.quantile(genuine, retake_share)),
         counterfeit_below=float(np.quantile(genuine, reject_share)),
     )
+
+
+def thresholds_in_gap(
+    fusion: Fusion, genuine: NDArray[np.float64], attacks: NDArray[np.float64]
+) -> Fusion:
+    """``fusion`` with its thresholds set in the gap between two classes of fused scores.
+
+    ``genuine_at`` lies halfway between the lowest ``genuine`` score and the highest
+    ``attacks`` score, the widest margin on both sides; ``counterfeit_below`` at that
+    highest attack, so that a score in the lower half of the gap, where the training
+    pairs give no evidence either way, is a retake. If the classes overlap, both
+    thresholds are the halfway point.
+    """
+    if not len(genuine) or not len(attacks):
+        raise ValueError(f"need genuine and attack scores, got {len(genuine)} and {len(attacks)}")
+    lowest, highest = float(np.min(genuine)), float(np.max(attacks))
+    middle = (lowest + highest) / 2
+    return dataclasses.replace(fusion, genuine_at=middle, counterfeit_below=min(highest, middle))

@@ -3,7 +3,7 @@
 - ORB keypoints and binary descriptors (Rublee et al. 2011, OpenCV's detector), used to
   align two captures of the same window;
 - multi-scale uniform LBP histograms over a grid of cells (Ojala et al. 2002), the
-  texture statistics of the material;
+  texture statistics of the material, which ``lbp_log_shares`` pools over the window;
 - the high-pass noise residual, the window minus its Gaussian blur, which carries the
   item's own microstructure (as in camera fingerprinting, Lukáš et al. 2006).
 """
@@ -16,11 +16,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from fingerprint.errors import TemplateFormatError
 from fingerprint.lbp import lbp_histograms
 from fingerprint.params import FeatureParams
 
 RESIDUAL_UNIT = 32.0
 """The residual is stored as int8 in units of 1/32 of its own standard deviation."""
+
+LBP_SHARE_FLOOR = 1e-4
+"""Shares of LBP codes are floored here before the log (a window has 65,536 pixels)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +55,33 @@ def describe(patch: NDArray[np.uint8], p: FeatureParams = FeatureParams()) -> Fe
         lbp=lbp_histograms(patch, scales=p.lbp_scales, grid=p.lbp_grid),
         residual=high,
     )
+
+
+def lbp_log_shares(
+    lbp: NDArray[np.uint16], scales: tuple[tuple[int, float], ...] = FeatureParams().lbp_scales
+) -> NDArray[np.float64]:
+    """Log share of each uniform LBP code over the whole window, scale by scale.
+
+    ``lbp`` (cells, Σ(P + 2)) holds one block of P + 2 code counts per scale in
+    ``scales`` (see ``lbp.lbp_histograms``); the cells are pooled and each block divided
+    by its total, floored at ``LBP_SHARE_FLOOR``, then logged (the log-ratio view of a
+    composition, Aitchison 1982). Returns (Σ(P + 2),) float64: which micro-patterns
+    (spots, edges, flats, noise) the surface is made of, whatever its brightness.
+
+    Raises
+    ------
+    TemplateFormatError
+        If the histograms' width does not match ``scales`` (a template made with other
+        LBP scales).
+    """
+    blocks = np.cumsum([0] + [p + 2 for p, _ in scales])
+    if lbp.ndim != 2 or lbp.shape[1] != blocks[-1]:
+        raise TemplateFormatError(
+            f"want LBP histograms (cells, {blocks[-1]}) for scales {scales}, got {lbp.shape}"
+        )
+    counts = lbp.sum(axis=0, dtype=np.float64)
+    shares = [block / max(block.sum(), 1.0) for block in np.split(counts, blocks[1:-1])]
+    return np.asarray(np.log(np.maximum(np.concatenate(shares), LBP_SHARE_FLOOR)), np.float64)
 
 
 def contrast_normalised(high: NDArray[np.int8]) -> NDArray[np.uint8]:

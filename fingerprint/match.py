@@ -31,6 +31,19 @@ middle bands stands far above that floor. Both spectra are taken under a cosine
 (Tukey) taper that falls to zero at the overlap's edge (Harris 1978, "On the use of
 windows for harmonic analysis with the discrete Fourier transform"): a taper with a step
 at the edge leaks the strong coarse bands into the finest ones.
+
+How high those SNRs run for a genuine capture depends on the surface: a photograph's
+strong mid-scale content keeps SNRs that a faint paper grain never reaches, so a copy of
+a photograph can match as well as a genuine capture of paper. The fusion therefore also
+takes the reference's own texture, the log share of each LBP code over its window
+(``features.lbp_log_shares``; texture statistics tell materials apart), as an additive
+term: a score offset that depends on the enrolled item alone, in the way biometric
+score normalisation shifts each enrolled model's scores (Z-norm: Auckenthaler, Carey &
+Lloyd-Thomas, "Score normalization for text-independent speaker verification systems",
+Digital Signal Processing 10, 2000) and quality-based fusion conditions on what it
+knows of a sample (Poh & Kittler, "A unified framework for biometric expert fusion
+incorporating quality measures", IEEE TPAMI 34, 2012). It is read from the enrolment,
+which a counterfeiter cannot change.
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fingerprint.errors import TemplateFormatError
+from fingerprint.features import lbp_log_shares
 from fingerprint.hamming import match_descriptors
 from fingerprint.lbp import lbp_chi2
 from fingerprint.params import MatchParams, QualityParams
@@ -82,7 +96,9 @@ class Evidence:
     ``lbp_distance`` is the mean chi-square distance of corresponding LBP cells;
     ``overlap`` is the share of the reference window the aligned probe covers;
     ``novelty`` is the strongest spectral peak of the aligned probe's residual that the
-    reference lacks (whitened power ratio): a halftone screen from a print copy.
+    reference lacks (whitened power ratio): a halftone screen from a print copy;
+    ``texture`` is the reference's own texture, the log share of each LBP code over its
+    window (``features.lbp_log_shares``), which sets how high a genuine capture's SNRs run.
     """
 
     matches: int
@@ -95,6 +111,7 @@ class Evidence:
     novelty: float
     bands: tuple[float, ...] = ()
     unexplained: tuple[float, ...] = ()
+    texture: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         self.homography.flags.writeable = False
@@ -105,15 +122,18 @@ class Evidence:
 
         Each band's correlation enters as a log coherent SNR, log(r² / (1 − r²)) (see
         the module docstring), which spreads out the values near 1 where genuine captures
-        and good copies differ; then the unexplained power spectrum.
+        and good copies differ; then the unexplained power spectrum, then the reference's
+        texture. ``overlap`` is left out: it spans 0.6–0.88 in the training pairs, all
+        of the 0.88 end the identity fallback (no inliers), and a weight fitted to that
+        would reward a probe for covering less of the window.
         """
         return (
             float(np.log1p(self.inliers)),
             self.lbp_distance,
-            self.overlap,
             float(np.log(max(self.novelty, _NOVELTY_FLOOR))),
             *(_log_snr(r) for r in self.bands),
             *self.unexplained,
+            *self.texture,
         )
 
 
@@ -189,6 +209,7 @@ def compare(reference: Template, probe: Template, params: MatchParams = MatchPar
         lbp_distance=_lbp_distance(reference, probe, homography),
         overlap=float(mask.mean()),
         novelty=_spectral_novelty(ref_res, warped),
+        texture=tuple(float(v) for v in lbp_log_shares(ref.lbp)),
     )
 
 

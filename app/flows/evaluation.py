@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 import fingerprint
 from app.flows.batch import extract_all, parallel_map
 from fingerprint import Decision, Template
-from fingerprint.calibrate import Fusion, fit_fusion
+from fingerprint.calibrate import Fusion, fit_fusion, thresholds_in_gap
 from fingerprint.evaluate import (
     AttackPoint,
     OperatingPoint,
@@ -39,6 +39,11 @@ ATTACKS = ("copied_serial", "print_copy", "twin")
 IMPOSTOR_ROLES = (OTHER_ITEM, "copied_serial")
 #: The genuine-rejection rate at which issue 2 sets the print-copy target (≤ 0.1% accepted).
 TARGET_FRR = 0.01
+#: Ridge of the fusion fit on standardised features: chosen by fitting on
+#: runs/issue2/train20 (seed 100) and validating on runs/issue2/val (seed 300), and the
+#: other way round, among 1e-5 … 1e-3 (docs/accuracy.md: the genuine FRR at which every
+#: print copy is rejected was 0% and 0.4% at 1e-4, 0.4% and 1.2% without the texture).
+FIT_RIDGE = 1e-4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,10 +195,13 @@ def fit(report: EvalReport) -> Fusion:
     The other-item pairs are left out: thousands of them, all far below any threshold,
     they would hold most of the impostor class's weight and tilt the fit away from the
     print copies and twins that decide where the threshold can go (copied serials stand
-    for the other items). ``genuine_at`` leaves 0.5% of the genuine pairs below it, so
-    that held-out genuine rejections stay under the 1% of issue 2.
+    for the other items). The features are standardised for the fit, with a ridge of
+    ``FIT_RIDGE``; the thresholds lie in the gap between the genuine pairs and the attacks
+    (``calibrate.thresholds_in_gap``).
     """
     pairs = [p for p in report.pairs if p.role != OTHER_ITEM]
     features = np.array([p.features for p in pairs], np.float64)
     same = np.array([p.role == GENUINE for p in pairs])
-    return fit_fusion(features, same, retake_share=0.005, reject_share=0.001)
+    fusion = fit_fusion(features, same, ridge=FIT_RIDGE, standardise=True)
+    scores = fusion.scores(features)
+    return thresholds_in_gap(fusion, scores[same], scores[~same])

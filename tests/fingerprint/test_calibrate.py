@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fingerprint.calibrate import fit_fusion
+from fingerprint.calibrate import fit_fusion, thresholds_in_gap
 
 
 def test_recovers_a_known_log_odds_model() -> None:
@@ -38,3 +38,31 @@ def test_thresholds_leave_the_asked_share_of_genuine_pairs_below() -> None:
     assert np.mean(genuine < fusion.genuine_at) == pytest.approx(0.05, abs=0.002)
     assert np.mean(genuine < fusion.counterfeit_below) == pytest.approx(0.01, abs=0.002)
     assert fusion.counterfeit_below < fusion.genuine_at
+
+
+def test_standardised_fit_does_not_depend_on_the_features_units() -> None:
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(1, 1, (500, 2)), rng.normal(-1, 1, (500, 2))])
+    same = np.arange(len(x)) < 500
+    scaled = x * np.array([1000.0, 0.001])
+    plain = fit_fusion(x, same, ridge=0.1, standardise=True)
+    rescaled = fit_fusion(scaled, same, ridge=0.1, standardise=True)
+    np.testing.assert_allclose(plain.scores(x), rescaled.scores(scaled), atol=1e-9)
+    unscaled = fit_fusion(scaled, same, ridge=0.1)
+    assert not np.allclose(plain.scores(x), unscaled.scores(scaled), atol=1e-3)
+
+
+def test_thresholds_sit_in_the_gap_between_the_classes() -> None:
+    fusion = fit_fusion(np.array([[0.0], [1.0]]), np.array([False, True]))
+    placed = thresholds_in_gap(fusion, np.array([2.0, 5.0]), np.array([-3.0, -1.0]))
+    assert placed.genuine_at == pytest.approx(0.5)
+    assert placed.counterfeit_below == pytest.approx(-1.0)
+    assert placed.weights == fusion.weights and placed.bias == fusion.bias
+
+
+def test_overlapping_classes_get_one_threshold_and_no_retake_band() -> None:
+    fusion = fit_fusion(np.array([[0.0], [1.0]]), np.array([False, True]))
+    placed = thresholds_in_gap(fusion, np.array([0.0, 5.0]), np.array([-3.0, 2.0]))
+    assert placed.genuine_at == placed.counterfeit_below == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="attack"):
+        thresholds_in_gap(fusion, np.array([1.0]), np.array([]))
