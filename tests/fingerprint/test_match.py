@@ -6,7 +6,8 @@ import pytest
 
 import fingerprint
 from fingerprint import Decision, RetakeReason, Template, TemplateFormatError
-from fingerprint.match import _band_correlations, _log_snr
+from fingerprint.features import lbp_log_shares
+from fingerprint.match import _band_correlations, _log_snr, compare
 from fingerprint.params import FeatureParams, MatchParams
 from fingerprint.synth import Tier, capture
 
@@ -91,6 +92,14 @@ def test_a_featureless_frame_is_a_retake_never_genuine(enrolled: Template) -> No
     result = fingerprint.match(enrolled, blank)
     assert np.isfinite(result.score) and result.score < MatchParams().genuine_at
     assert result.decision is Decision.RETAKE
+
+
+def test_the_texture_term_is_the_reference_s_own(scene, enrolled: Template) -> None:  # type: ignore[no-untyped-def]
+    # the score offset it sets depends on the enrolment alone, never on what is presented
+    genuine = compare(enrolled, fingerprint.extract(scene.genuine))
+    copy = compare(enrolled, fingerprint.extract(scene.copy))
+    assert genuine.texture == copy.texture == tuple(lbp_log_shares(enrolled.features.lbp))
+    assert len(genuine.features) == len(MatchParams().weights)
 
 
 def test_band_correlations_of_a_residual_with_itself_are_one() -> None:
