@@ -381,9 +381,12 @@ class Index:
             raise IndexFormatError("index label table is inconsistent with its length")
         starts = np.concatenate([[0], ends[:-1]]) if count else ends
         labels = [_utf8(blob[s:e], "label") for s, e in zip(starts, ends, strict=True)]
-        index._append(
-            codes.reshape(count, n_bits // 8), labels, digests.reshape(count, DIGEST_SIZE)
-        )
+        try:
+            index._append(
+                codes.reshape(count, n_bits // 8), labels, digests.reshape(count, DIGEST_SIZE)
+            )
+        except ValueError as exc:  # an entry the index refuses (an empty label, say)
+            raise IndexFormatError(f"index entries: {exc}") from exc
         return index
 
     def save(self, path: Path) -> None:

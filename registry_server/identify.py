@@ -251,9 +251,7 @@ class ServerIndex:
             _spot_check(saved, store)
         except FileNotFoundError:
             return
-        except (OSError, ValueError, RegistryError) as exc:
-            # ValueError: IndexFormatError, or what Index refuses in a file whose checksum
-            # passes (an empty label); the follower thread must not die of it
+        except (OSError, IndexFormatError, RegistryError) as exc:  # the follower lives on
             log.warning("identify index: rebuilding, %s is unusable: %s", self._path, exc)
             return
         with self._progress:

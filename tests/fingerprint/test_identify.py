@@ -151,6 +151,16 @@ def test_corrupt_index_bytes_are_refused() -> None:
         Index.from_bytes(bytes(body) + hashlib.sha256(body).digest())
 
 
+def test_an_entry_the_index_refuses_is_a_format_error() -> None:
+    index = _index(np.zeros((2, 32), np.uint8))
+    labels = b"".join(index.entry(r)[0].encode() for r in range(len(index)))
+    body = index.to_bytes()[:-32]
+    at = len(body) - len(labels) - 8 * len(index)
+    body = body[:at] + bytes(8) + body[at + 8 :]  # the first label ends at 0: empty
+    with pytest.raises(IndexFormatError, match="index entries"):
+        Index.from_bytes(body + hashlib.sha256(body).digest())
+
+
 def test_bad_arguments_are_refused() -> None:
     index = _index(np.zeros((2, 32), np.uint8))
     with pytest.raises(ValueError, match="packed codes"):
