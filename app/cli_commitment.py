@@ -4,7 +4,8 @@
 (scheme ``commitment``) signed by the manufacturer; ``commit verify`` is ``hallmark
 verify`` (which handles both schemes, so mixed ledgers work, and prints the commitment's
 opening); ``commit eval`` prints FRR and FAR against the number of enrolment captures
-on a synthetic dataset (docs/commitment.md).
+on a synthetic dataset, print copies opened and accepted (docs/commitment.md), and with
+``--fit`` fits the print-copy check to it.
 """
 
 from __future__ import annotations
@@ -38,12 +39,19 @@ def register_commands(subparsers: Any) -> None:
     verify = sub.add_parser("verify", help="check an item, either scheme (exit 0/3/4/5/6)")
     verify_parser(verify)
 
-    evaluate = sub.add_parser("eval", help="FRR and FAR on a synthetic dataset (manifest.csv)")
+    evaluate = sub.add_parser(
+        "eval", help="FRR, FAR and print copies on a synthetic dataset (manifest.csv)"
+    )
     evaluate.add_argument("dataset", type=Path)
     evaluate.add_argument(
         "--enrol",
         default="1,2,3,5",
         help="enrolment capture counts to compare, comma-separated (default 1,2,3,5)",
+    )
+    evaluate.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the print-copy check to this dataset first (for commitment/params.py)",
     )
     evaluate.add_argument("--workers", type=int, default=2)
     _code_options(evaluate)
@@ -102,5 +110,12 @@ def _eval(args: argparse.Namespace) -> int:
         raise ValueError(f"--enrol wants counts like 1,2,3,5, got {args.enrol!r}") from exc
     if not (args.dataset / "manifest.csv").is_file():
         raise ValueError(f"{args.dataset} has no manifest.csv (make one with `hallmark synth`)")
-    print(table(evaluate(args.dataset, counts, _params(args), workers=args.workers)))
+    report = evaluate(args.dataset, counts, _params(args), fit=args.fit, workers=args.workers)
+    print(table(report))
+    if args.fit:
+        c = report.copy
+        print(
+            f"\nCopyParams(weights={c.weights!r}, bias={c.bias!r}, genuine_at={c.genuine_at!r}, "
+            f"counterfeit_below={c.counterfeit_below!r})"
+        )
     return 0

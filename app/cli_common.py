@@ -115,6 +115,8 @@ def print_verification(result: Verification) -> None:
         opening = judged.opening
         if opening is not None and opening.opened:
             print(f"  commitment opened, {opening.corrected} bits corrected")
+            if judged.copy_score is not None:
+                print(f"  print-copy check {judged.copy_score:+.2f} (log-odds genuine vs copy)")
         elif opening is not None:
             print("  commitment not opened: the surface code is too far from the enrolled one")
         for issue in judged.issues:

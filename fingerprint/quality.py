@@ -30,6 +30,7 @@ class RetakeReason(enum.StrEnum):
     MOTION_BLUR = "motion blur: hold still"
     OUT_OF_VIEW = "window not fully in view: centre the item"
     NO_CODE = "code not found: bring the item's code into view and focus"
+    COPY_UNCLEAR = "cannot tell the surface from a print copy: retake it sharp, in even light"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

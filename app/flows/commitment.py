@@ -11,8 +11,11 @@ Enrolment needs every capture to pass the quality checks and to show the same co
 (the window must be located by it: the code's frame, refined to a fraction of a pixel
 by `fingerprint.commitment.frame`, is the only alignment a commitment gets).
 Verification: a capture that fails a check, or whose code was not found or its frame
-not measured, is a *retake*; otherwise *genuine* if it opens the commitment, else
-*counterfeit*.
+not measured, is a *retake*; one that does not open the commitment is *counterfeit*; one
+that opens it is then checked for a print copy (`fingerprint.commitment.copy_evidence`:
+sign flips at the coarse end of the band against the recovered code, given the stored
+texture level, and a halftone screen's peak): *genuine*, *counterfeit*, or a *retake*
+when too close to call.
 """
 
 from __future__ import annotations
@@ -32,11 +35,17 @@ from fingerprint.commitment import (
     VERSION,
     Commitment,
     CommitmentParams,
+    CopyEvidence,
+    CopyParams,
     Framed,
     Opening,
     commit_to,
+    copy_score,
+    decide,
+    examine,
     frame_window,
     open_with,
+    screen_peak,
 )
 from fingerprint.image import ImageInput, to_gray
 from fingerprint.quality import assess
@@ -49,11 +58,15 @@ __all__ = ["SCHEME", "Judgement", "Surface", "enrol_commitment", "judge", "surfa
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Judgement:
-    """A capture judged against a commitment: the decision, and the opening if tried."""
+    """A capture judged against a commitment: the decision, the opening if tried, and
+    for a capture that opened it the print-copy evidence and its score (log-odds of
+    the genuine surface against a copy)."""
 
     decision: Decision
     opening: Opening | None
     issues: tuple[QualityIssue, ...] = ()
+    copy: CopyEvidence | None = None
+    copy_score: float | None = None
 
 
 def enrol_commitment(
@@ -82,7 +95,7 @@ def enrol_commitment(
             raise EnrolRefused(f"capture {n} needs a retake: {reasons}")
     if len(codes := {c.template.code_text for c in captures}) > 1:
         raise EnrolRefused(f"the captures show different codes: {sorted(codes)}")
-    commitment, _ = commit_to([c.patch for c in captures if c.patch is not None], params)
+    commitment, _ = commit_to([c.framed for c in captures if c.framed is not None], params)
     prepared = prepare_record(
         captures[0].template.code_text,
         commitment.to_bytes(),
@@ -97,7 +110,9 @@ def enrol_commitment(
     return register(prepared, registry)
 
 
-def judge(blob: bytes, probe: Template, image: ImageInput) -> Judgement:
+def judge(
+    blob: bytes, probe: Template, image: ImageInput, copy: CopyParams = CopyParams()
+) -> Judgement:
     """Judge the capture ``image`` (whose template is ``probe``) against the commitment
     ``blob`` of a verified record.
 
@@ -106,21 +121,39 @@ def judge(blob: bytes, probe: Template, image: ImageInput) -> Judgement:
     """
     commitment = Commitment.from_bytes(blob)
     capture = surface(image, template=probe)
-    if capture.issues or capture.patch is None:
+    if capture.issues or capture.framed is None:
         return Judgement(decision=Decision.RETAKE, opening=None, issues=capture.issues)
-    opening = open_with(commitment, capture.patch)
-    decision = Decision.GENUINE if opening.opened else Decision.COUNTERFEIT
-    return Judgement(decision=decision, opening=opening)
+    return judge_window(commitment, capture.framed.patch, copy)
+
+
+def judge_window(
+    commitment: Commitment, patch: NDArray[np.uint8], copy: CopyParams = CopyParams()
+) -> Judgement:
+    """Judge a usable capture's window (S, S) uint8, cut at the refined frame."""
+    opening = open_with(commitment, patch)
+    if not opening.opened:
+        return Judgement(decision=Decision.COUNTERFEIT, opening=opening)
+    evidence = examine(commitment, opening, screen_peak(patch, copy), copy)
+    score = copy_score(evidence, copy)
+    decision = decide(score, copy)
+    unclear = QualityIssue(reason=RetakeReason.COPY_UNCLEAR, value=score, threshold=copy.genuine_at)
+    return Judgement(
+        decision=decision,
+        opening=opening,
+        issues=(unclear,) if decision is Decision.RETAKE else (),
+        copy=evidence,
+        copy_score=score,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Surface:
     """One capture as the commitment scheme sees it: its template (for the quality
-    checks and the code's text), the window cut at the refined frame (S, S) uint8 (None
-    without a code), and the reasons for a retake (none: usable)."""
+    checks and the code's text), the window cut at the refined frame (None without a
+    code), and the reasons for a retake (none: usable)."""
 
     template: Template
-    patch: NDArray[np.uint8] | None
+    framed: Framed | None
     issues: tuple[QualityIssue, ...]
 
 
@@ -132,8 +165,7 @@ def surface(
     template = fingerprint.extract(gray, region) if template is None else template
     framed = frame_window(gray, region)
     issues = (*assess(template.quality), *_frame_issues(framed))
-    patch = framed.patch if framed is not None else None
-    return Surface(template=template, patch=patch, issues=issues)
+    return Surface(template=template, framed=framed, issues=issues)
 
 
 def _frame_issues(framed: Framed | None) -> tuple[QualityIssue, ...]:

@@ -30,6 +30,7 @@ INSTRUCTIONS = {
     RetakeReason.MOTION_BLUR: "hold still",
     RetakeReason.OUT_OF_FOCUS: "hold still and let it focus",
     RetakeReason.NO_CODE: "show the item's code",
+    RetakeReason.COPY_UNCLEAR: "retake it sharp, in even light",
 }
 """A short instruction for each retake reason, for people holding the item."""
 

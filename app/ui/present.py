@@ -44,6 +44,8 @@ def judgement_rows(judgement: Judgement) -> Rows:
     rows = [("Scheme", "fuzzy commitment (no template on the ledger)"), ("Commitment", state)]
     if opening is not None and opening.opened and opening.corrected is not None:
         rows.append(("Bits corrected", f"{opening.corrected}"))
+    if judgement.copy_score is not None:
+        rows.append(("Print-copy check", f"{judgement.copy_score:+.2f} (genuine vs copy)"))
     return rows
 
 

@@ -88,7 +88,7 @@ def band_values(patch: NDArray[np.uint8], shortest_px: int, longest_px: int) -> 
         )
     values = patch.astype(np.float64)
     spectrum = np.fft.rfft2(values - values.mean())
-    inside = spectrum[_band(shortest_px, longest_px)]
+    inside = spectrum[band_bins(shortest_px, longest_px)]
     parts = np.concatenate([inside.real, inside.imag])
     rms = float(np.sqrt(np.mean(parts**2)))
     if not rms > 0:
@@ -98,7 +98,16 @@ def band_values(patch: NDArray[np.uint8], shortest_px: int, longest_px: int) -> 
 
 def band_size(shortest_px: int, longest_px: int) -> int:
     """How many values (P) `band_values` gives for this band."""
-    return 2 * int(_band(shortest_px, longest_px).sum())
+    return 2 * int(band_bins(shortest_px, longest_px).sum())
+
+
+def wavelengths(shortest_px: int, longest_px: int) -> NDArray[np.float64]:
+    """The wavelength in px (P,) of each of `band_values`' values, in their order."""
+    inside = band_bins(shortest_px, longest_px)
+    v = np.fft.fftfreq(PATCH_SIZE, 1 / PATCH_SIZE)[:, None]
+    u = np.arange(PATCH_SIZE // 2 + 1)[None, :]
+    each = PATCH_SIZE / np.broadcast_to(np.hypot(u, v), inside.shape)[inside]
+    return np.concatenate([each, each])
 
 
 def neighbours(shortest_px: int, longest_px: int) -> NDArray[np.intp]:
@@ -106,7 +115,7 @@ def neighbours(shortest_px: int, longest_px: int) -> NDArray[np.intp]:
 
     For measuring what a mask reveals about relative signs (docs/commitment.md).
     """
-    inside = _band(shortest_px, longest_px)
+    inside = band_bins(shortest_px, longest_px)
     index = np.full(inside.shape, -1, np.intp)
     index[inside] = np.arange(int(inside.sum()))
     pairs = [
@@ -138,8 +147,9 @@ def enrol(values: Sequence[NDArray[np.float32]]) -> Enrolled:
 
 
 @functools.cache
-def _band(shortest_px: int, longest_px: int) -> NDArray[np.bool_]:
-    """Which coefficients of `numpy.fft.rfft2`'s layout (S, S // 2 + 1) lie in the band.
+def band_bins(shortest_px: float, longest_px: float) -> NDArray[np.bool_]:
+    """Which coefficients of `numpy.fft.rfft2`'s layout (S, S // 2 + 1) have a wavelength
+    of ``shortest_px`` … ``longest_px`` (the code's band, or a part of it).
 
     Of the columns u = 0 and u = S/2, which `rfft2` holds for both signs of v, only
     v ≥ 0 is kept (the rest are conjugates), and the zero frequency never.

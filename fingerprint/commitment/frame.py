@@ -39,12 +39,15 @@ class Framed:
 
     ``correlation`` is the ECC coefficient reached (1: the drawing matches the image
     exactly); ``shift_modules`` how far refining moved the window's corners from zxing's
-    estimate, in code modules.
+    estimate, in code modules; ``contrast`` the grey levels between the code's light and
+    dark modules (medians at the module centres), the capture's scale for the
+    surface's texture level (`fingerprint.commitment.copy_evidence`).
     """
 
     patch: NDArray[np.uint8] = field(repr=False)
     correlation: float
     shift_modules: float
+    contrast: float
 
     def __post_init__(self) -> None:
         self.patch.flags.writeable = False
@@ -75,10 +78,13 @@ def frame_window(
     fine, correlation = refined
     corners = region.corners()
     moved = _apply(np.linalg.inv(coarse) @ fine, corners) - corners
+    values = _module_values(gray, fine, *code.modules)
+    dark = _dark(values)
     return Framed(
         patch=window_at(gray, code, fine, region, PATCH_SIZE).patch,
         correlation=correlation,
         shift_modules=float(np.linalg.norm(moved, axis=1).max()),
+        contrast=float(np.median(values[~dark]) - np.median(values[dark])),
     )
 
 
@@ -93,7 +99,8 @@ def refine(
     Starts from ``coarse`` (zxing's corners); None if ECC does not converge.
     """
     cols, rows = code.modules
-    drawing = _drawing(_modules(gray, coarse, cols, rows), params)
+    dark = _dark(_module_values(gray, coarse, cols, rows)).reshape(rows, cols)
+    drawing = _drawing(dark, params)
     ppm, quiet = params.px_per_module, params.quiet_modules
     # drawing pixel centres at integers → module units
     to_modules = np.array(
@@ -117,16 +124,20 @@ def refine(
     return fine / fine[2, 2], float(correlation)
 
 
-def _modules(
+def _module_values(
     gray: NDArray[np.uint8], to_image: NDArray[np.float64], cols: int, rows: int
-) -> NDArray[np.bool_]:
-    """Dark modules (rows, cols): the image at each module's centre, split at mid-grey."""
+) -> NDArray[np.float32]:
+    """The smoothed image at each module's centre (rows · cols,), row by row."""
     centres = np.array([[x + 0.5, y + 0.5] for y in range(rows) for x in range(cols)])
     points = _apply(to_image, centres).astype(np.float32)
     smooth = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
-    values = cv2.remap(smooth, points[:, :1], points[:, 1:], cv2.INTER_LINEAR)[:, 0]
+    return np.asarray(cv2.remap(smooth, points[:, :1], points[:, 1:], cv2.INTER_LINEAR)[:, 0])
+
+
+def _dark(values: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Which module values are dark: below mid-grey between their 10th and 90th percentile."""
     middle = (np.percentile(values, 10) + np.percentile(values, 90)) / 2
-    return np.asarray(values < middle).reshape(rows, cols)
+    return np.asarray(values < middle)
 
 
 def _drawing(dark: NDArray[np.bool_], params: FrameParams) -> NDArray[np.float32]:

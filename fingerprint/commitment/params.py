@@ -84,3 +84,48 @@ class CommitmentParams:
     @property
     def secret_bytes(self) -> int:
         return self.blocks * self.data_bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CopyParams:
+    """The print-copy check on a capture that opened a commitment
+    (`fingerprint.commitment.copy_evidence`).
+
+    ``coarse_px``: the part of the code's band whose sign flips are counted and whose
+    texture level the commitment stores (every usable capture resolves it; a twin does
+    not reach it); ``screen_px``: where a copier's halftone screen is looked for.
+    The score is ``bias + weights · CopyEvidence.features``; at or above ``genuine_at``
+    the capture is genuine, below ``counterfeit_below`` a copy, in between a retake.
+    """
+
+    # Bands chosen on runs/issue2/train20 (seed 100) by exploratory scripts: sign flips at
+    # 12–16 px, genuine at most 1.1% of the committed coefficients there (paper 9%, a
+    # faint texture), print copies that opened at least 1.2% (paper 11%); flips in finer
+    # parts of the band mixed copies with blurred genuine captures. Screen peaks 4.5–9 px:
+    # genuine captures of every material but PRINT at most 14, copies mostly 15–80.
+    coarse_px: tuple[float, float] = (12.0, 16.0)
+    screen_px: tuple[float, float] = (4.5, 9.0)
+    # Fitted by `hallmark synth runs/issue2/train20 --items 20 --captures 5
+    # --print-copies 10 --seed 100 && hallmark commit eval runs/issue2/train20 --enrol 2,3
+    # --fit` (2026-12-07; 583 genuine probes and 1,637 print copies that opened, over
+    # both enrolment counts); thresholds in the training gap (lowest genuine +1.48,
+    # highest copy −0.06). Order: flip log-odds, log screen peak, enrolled level.
+    weights: tuple[float, ...] = (-2.3339, -2.0473, -3.4599)
+    bias: float = -17.2023
+    genuine_at: float = 0.7093
+    counterfeit_below: float = -0.0602
+
+    def __post_init__(self) -> None:
+        for name in ("coarse_px", "screen_px"):
+            lo, hi = getattr(self, name)
+            if not 2 <= lo < hi <= PATCH_SIZE / 2:
+                raise ValueError(
+                    f"{name}: want 2 ≤ shortest < longest ≤ {PATCH_SIZE // 2}, got {lo}, {hi}"
+                )
+        if len(self.weights) != 3:
+            raise ValueError(f"want 3 weights (CopyEvidence.features), got {len(self.weights)}")
+        if not self.counterfeit_below <= self.genuine_at:
+            raise ValueError(
+                f"want counterfeit_below ≤ genuine_at, "
+                f"got {self.counterfeit_below} > {self.genuine_at}"
+            )

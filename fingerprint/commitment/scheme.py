@@ -4,37 +4,41 @@ Enrolment (Juels and Wattenberg 1999 [1]_; a fuzzy extractor in the sense of Dod
 et al. 2004 [2]_): the ``K`` most reliable bits ``w`` of the item's code are chosen
 (``mask``); a random secret ``s`` is encoded as BCH codewords, each codeword bit
 repeated ``r`` times, giving ``c``; the helper data is ``δ = c ⊕ w``; the key is
-``BLAKE2b(s; salt, person)`` and the commitment stores only ``H(key ‖ salt)``.
+``BLAKE2b(s; salt, person)`` and the commitment stores only ``H(key ‖ salt)``, and the
+enrolment windows' texture level (`texture`, one byte) for the print-copy check.
 
 Opening: a probe's values ``v'`` at the mask (signed reals, `code.band_values`) are
 turned by ``δ`` into soft votes for ``c`` (``v'`` where ``δ = 0``, ``−v'`` where
 ``δ = 1``); each codeword bit is the sign of the sum of its ``r`` votes (soft-decision
 decoding of the repetition code, which gives strong values more say than weak ones),
 the BCH decoder corrects up to ``t`` wrong bits per block, and the re-derived key's
-hash must equal the stored one. Nothing in the commitment is the code itself; what
-the mask and helper data reveal is measured in docs/commitment.md.
+hash must equal the stored one. An opening also says which committed bits the probe
+read otherwise than the recovered code ``w = c ⊕ δ`` (for `copy_evidence`). Nothing in
+the commitment is the code itself; what the mask, helper data and texture level reveal
+is measured in docs/commitment.md.
 
 Layout of the committed bits: the j-th masked position (in code order) carries bit
 ``j mod n`` of the ``n`` outer bits, and outer bit ``g`` belongs to block ``g mod B``
 at place ``g // B``; so the ``r`` copies of a bit, and the bits of a block, come from
 all over the band.
 
-Byte layout (little-endian), format version 2::
+Byte layout (little-endian), format version 3::
 
     magic b"HMFC"                   4 bytes
     version                         u16
     band shortest, longest px       u8, u8
     repeat r                        u8
     BCH m, t, data bytes, blocks B  u8, u8, u8, u8
+    texture level                   u8: the level is −byte / 32 (`texture`)
     salt                            16 bytes
     check H(key ‖ salt)             32 bytes (BLAKE2b-256)
     mask                            ceil(P / 8) bytes, exactly K = r · B · block bits set
     helper data δ                   ceil(K / 8) bytes
 
 Unused bits of the last mask and helper bytes are zero. Nothing else follows. The
-SHA-256 of the bytes is the hash on the ledger. Version 1 (a spectral code read
-under alignment hypotheses) is refused with a reason: its commitments cannot be
-opened by this code.
+SHA-256 of the bytes is the hash on the ledger. Versions 1 (a spectral code read
+under alignment hypotheses) and 2 (this code without the texture level, so that a
+print copy could not be told from the item) are refused with the reason.
 
 References
 ----------
@@ -59,17 +63,30 @@ from numpy.typing import NDArray
 
 from fingerprint.commitment.code import Enrolled, band_size, band_values, enrol
 from fingerprint.commitment.errors import CommitmentFormatError
+from fingerprint.commitment.frame import Framed
 from fingerprint.commitment.params import CommitmentParams
+from fingerprint.commitment.texture import (
+    LEVEL_STEP,
+    enrolled_level,
+    quantise,
+    texture_level,
+    to_byte,
+)
 
 MAGIC = b"HMFC"
-VERSION = 2
+VERSION = 3
 SCHEME = "commitment"
 """`ProductRecord.scheme` of items registered by commitment."""
 SALT_BYTES = 16
 CHECK_BYTES = 32
 _KEY_PERSON = b"hallmark.fc.key"
 _CHECK_PERSON = b"hallmark.fc.chk"
-_HEADER = struct.Struct("<4sHBBBBBBB")
+_HEADER = struct.Struct("<4sHBBBBBBBB")
+_REFUSED = {
+    1: "1 (the spectral code) cannot be opened by this version",
+    2: "2 (no texture level: print copies could not be told from the item) is not judged "
+    "by this version",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -77,10 +94,12 @@ class Commitment:
     """What the ledger holds instead of a template (compare by `to_bytes`).
 
     ``mask``: (P,) bool, the committed positions of the band's values; ``helper``:
-    (K,) uint8 0/1, ``δ``; ``check``: H(key ‖ salt).
+    (K,) uint8 0/1, ``δ``; ``check``: H(key ‖ salt); ``texture_level``: the enrolment's
+    (`texture`), a multiple of ``−1/32`` in [−255/32, 0].
     """
 
     params: CommitmentParams
+    texture_level: float
     salt: bytes = field(repr=False)
     check: bytes = field(repr=False)
     mask: NDArray[np.bool_] = field(repr=False)
@@ -88,6 +107,11 @@ class Commitment:
 
     def __post_init__(self) -> None:
         p = self.params
+        if quantise(self.texture_level) != self.texture_level:
+            raise ValueError(
+                f"texture level must be a multiple of −{LEVEL_STEP} in [−255/32, 0], "
+                f"got {self.texture_level}"
+            )
         if len(self.salt) != SALT_BYTES or len(self.check) != CHECK_BYTES:
             raise ValueError(
                 f"want a {SALT_BYTES}-byte salt and {CHECK_BYTES}-byte check, "
@@ -108,7 +132,16 @@ class Commitment:
     def to_bytes(self) -> bytes:
         p = self.params
         header = _HEADER.pack(
-            MAGIC, VERSION, p.shortest_px, p.longest_px, p.repeat, p.m, p.t, p.data_bytes, p.blocks
+            MAGIC,
+            VERSION,
+            p.shortest_px,
+            p.longest_px,
+            p.repeat,
+            p.m,
+            p.t,
+            p.data_bytes,
+            p.blocks,
+            to_byte(self.texture_level),
         )
         packed = (np.packbits(self.mask).tobytes(), np.packbits(self.helper).tobytes())
         return b"".join((header, self.salt, self.check, *packed))
@@ -125,10 +158,10 @@ class Commitment:
                 f"not a Hallmark commitment: starts {data[:4]!r}, want {MAGIC!r}"
             )
         (version,) = struct.unpack_from("<H", data, 4)
-        if version == 1:
+        if version in _REFUSED:
             raise CommitmentFormatError(
-                "commitment format version 1 (the spectral code) cannot be opened by this "
-                f"version, which reads {VERSION}: re-enrol the item"
+                f"commitment format version {_REFUSED[version]}, which reads {VERSION}: "
+                "re-enrol the item"
             )
         if version != VERSION:
             raise CommitmentFormatError(
@@ -138,7 +171,7 @@ class Commitment:
             raise CommitmentFormatError(
                 f"commitment truncated: {len(data)} bytes, the header alone is {_HEADER.size}"
             )
-        _, _, shortest, longest, repeat, m, t, data_bytes, blocks = _HEADER.unpack_from(data)
+        _, _, shortest, longest, repeat, m, t, data_bytes, blocks, level = _HEADER.unpack_from(data)
         try:
             params = CommitmentParams(
                 shortest_px=shortest,
@@ -161,6 +194,7 @@ class Commitment:
         try:
             return cls(
                 params=params,
+                texture_level=-level * LEVEL_STEP,
                 salt=salt,
                 check=check,
                 mask=_unpack(mask, pool, "mask").astype(np.bool_),
@@ -172,25 +206,34 @@ class Commitment:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opening:
-    """Whether a probe opened a commitment; if so, the key and how many outer bits
-    the BCH decoder corrected (over all blocks)."""
+    """Whether a probe opened a commitment; if so, the key, how many outer bits the BCH
+    decoder corrected (over all blocks), and which committed bits (K,) the probe read
+    otherwise than the recovered code."""
 
     opened: bool
     key: bytes | None = field(default=None, repr=False)
     corrected: int | None = None
+    flipped: NDArray[np.bool_] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.flipped is not None:
+            self.flipped.flags.writeable = False
 
 
 def commit(
     code: Enrolled,
     params: CommitmentParams = CommitmentParams(),
     *,
+    level: float,
     secret: bytes | None = None,
     salt: bytes | None = None,
 ) -> tuple[Commitment, bytes]:
-    """Commit to ``code`` (from `code.enrol`); the commitment and its key.
+    """Commit to ``code`` (from `code.enrol`) and the enrolment's texture ``level``
+    (`texture.enrolled_level`); the commitment and its key.
 
     ``secret`` and ``salt`` are fresh random bytes unless given (tests only). Raises
-    ``ValueError`` if the code is not the band's length or the band is too short.
+    ``ValueError`` if the code is not the band's length, the band is too short, or the
+    level is not on the stored grid.
     """
     pool = band_size(params.shortest_px, params.longest_px)
     if code.signs.shape != (pool,):
@@ -202,14 +245,15 @@ def commit(
     if len(secret) != params.secret_bytes:
         raise ValueError(f"want a {params.secret_bytes}-byte secret, got {len(secret)}")
     mask = code.mask(params.code_bits)
-    outer = np.zeros(params.outer_bits, np.uint8)
-    size = params.data_bytes
-    for b in range(params.blocks):
-        outer[b :: params.blocks] = params.bch.encode(secret[b * size : (b + 1) * size])
-    helper = outer[_outer_index(params)] ^ code.signs[mask]
+    helper = _codeword(params, secret) ^ code.signs[mask]
     key = _derive_key(secret, salt)
     commitment = Commitment(
-        params=params, salt=salt, check=_check_value(key, salt), mask=mask, helper=helper
+        params=params,
+        texture_level=level,
+        salt=salt,
+        check=_check_value(key, salt),
+        mask=mask,
+        helper=helper,
     )
     return commitment, key
 
@@ -228,15 +272,23 @@ def open_commitment(commitment: Commitment, values: NDArray[np.float32]) -> Open
     key = _derive_key(secret, commitment.salt)
     if not hmac.compare_digest(_check_value(key, commitment.salt), commitment.check):
         return Opening(opened=False)
-    return Opening(opened=True, key=key, corrected=sum(d[1] for d in decoded if d is not None))
+    recovered = _codeword(p, secret) ^ commitment.helper
+    return Opening(
+        opened=True,
+        key=key,
+        corrected=sum(d[1] for d in decoded if d is not None),
+        flipped=(values[commitment.mask] > 0) != recovered.astype(np.bool_),
+    )
 
 
 def commit_to(
-    patches: Sequence[NDArray[np.uint8]], params: CommitmentParams = CommitmentParams()
+    windows: Sequence[Framed], params: CommitmentParams = CommitmentParams()
 ) -> tuple[Commitment, bytes]:
-    """Commit to an item from the windows (S, S) uint8 of its enrolment captures."""
+    """Commit to an item from its enrolment captures' windows, cut at the refined frame."""
     band = (params.shortest_px, params.longest_px)
-    return commit(enrol([band_values(p, *band) for p in patches]), params)
+    code = enrol([band_values(w.patch, *band) for w in windows])
+    level = enrolled_level([texture_level(w.patch, w.contrast) for w in windows])
+    return commit(code, params, level=level)
 
 
 def open_with(commitment: Commitment, patch: NDArray[np.uint8]) -> Opening:
@@ -250,6 +302,15 @@ def outer_sums(params: CommitmentParams, votes: NDArray[np.floating]) -> NDArray
     sums = np.zeros(params.outer_bits)
     np.add.at(sums, _outer_index(params), votes)
     return sums
+
+
+def _codeword(params: CommitmentParams, secret: bytes) -> NDArray[np.uint8]:
+    """The committed codeword (K,) 0/1 of ``secret``: BCH blocks interleaved, repeated."""
+    outer = np.zeros(params.outer_bits, np.uint8)
+    size = params.data_bytes
+    for b in range(params.blocks):
+        outer[b :: params.blocks] = params.bch.encode(secret[b * size : (b + 1) * size])
+    return outer[_outer_index(params)]
 
 
 def _outer_index(params: CommitmentParams) -> NDArray[np.intp]:

@@ -50,8 +50,11 @@ def test_no_code_in_view_no_frame() -> None:
 def test_a_frame_measured_badly_asks_for_a_retake() -> None:
     patch = np.zeros((256, 256), np.uint8)
     limits = FrameParams()
-    assert Framed(patch=patch, correlation=0.99, shift_modules=0.5).issues(limits) == ()
-    (low,) = Framed(patch=patch, correlation=0.9, shift_modules=0.5).issues(limits)
-    (far,) = Framed(patch=patch, correlation=0.99, shift_modules=3.5).issues(limits)
+    assert (
+        Framed(patch=patch, correlation=0.99, shift_modules=0.5, contrast=150.0).issues(limits)
+        == ()
+    )
+    (low,) = Framed(patch=patch, correlation=0.9, shift_modules=0.5, contrast=150.0).issues(limits)
+    (far,) = Framed(patch=patch, correlation=0.99, shift_modules=3.5, contrast=150.0).issues(limits)
     assert low.reason is far.reason is RetakeReason.NO_CODE
     assert (low.value, low.threshold, far.value) == (0.9, limits.min_correlation, 3.5)

@@ -13,6 +13,7 @@ from fingerprint.commitment.code import Enrolled, band_size, band_values, enrol
 from fingerprint.commitment.scheme import outer_sums
 
 PARAMS = CommitmentParams()  # 3 × 2 blocks of 232 bits, t = 26 each
+LEVEL = -3.0  # a texture level on the stored grid
 POOL = band_size(PARAMS.shortest_px, PARAMS.longest_px)
 
 
@@ -39,24 +40,27 @@ def with_outer_errors(
 
 def test_the_enrolled_values_open_the_commitment_and_give_the_key() -> None:
     code, values = random_code(1)
-    commitment, key = commit(code, PARAMS)
+    commitment, key = commit(code, PARAMS, level=LEVEL)
     opening = open_commitment(commitment, values)
     assert (opening.opened, opening.key, opening.corrected) == (True, key, 0)
+    assert opening.flipped is not None and not opening.flipped.any()
 
 
 def test_up_to_t_wrong_outer_bits_per_block_are_corrected() -> None:
     code, values = random_code(2)
-    commitment, key = commit(code, PARAMS)
+    commitment, key = commit(code, PARAMS, level=LEVEL)
     noisy = with_outer_errors(commitment.mask, values, (26, 10))
     opening = open_commitment(commitment, noisy)
     assert (opening.opened, opening.key, opening.corrected) == (True, key, 36)
+    read_otherwise = (noisy != values)[commitment.mask]  # every copy of the 36 outer bits
+    assert opening.flipped is not None and np.array_equal(opening.flipped, read_otherwise)
     too_many = with_outer_errors(commitment.mask, values, (0, 27))
     assert not open_commitment(commitment, too_many).opened
 
 
 def test_a_minority_of_weak_copies_is_outvoted() -> None:
     code, values = random_code(3)
-    commitment, key = commit(code, PARAMS)
+    commitment, key = commit(code, PARAMS, level=LEVEL)
     noisy = values.copy()
     committed = np.flatnonzero(commitment.mask)
     first_copies = committed[: PARAMS.outer_bits]  # one copy of every outer bit
@@ -66,20 +70,23 @@ def test_a_minority_of_weak_copies_is_outvoted() -> None:
 
 def test_another_code_does_not_open() -> None:
     code, _ = random_code(4)
-    commitment, _ = commit(code, PARAMS)
+    commitment, _ = commit(code, PARAMS, level=LEVEL)
     assert not any(open_commitment(commitment, random_code(s)[1]).opened for s in range(5, 25))
 
 
 def test_same_code_new_salt_new_key_and_bytes() -> None:
     code, _ = random_code(6)
-    (first, key1), (second, key2) = commit(code, PARAMS), commit(code, PARAMS)
+    (first, key1), (second, key2) = (
+        commit(code, PARAMS, level=LEVEL),
+        commit(code, PARAMS, level=LEVEL),
+    )
     assert key1 != key2 and first.to_bytes() != second.to_bytes()
     assert np.array_equal(first.mask, second.mask)
 
 
 def test_mask_keeps_the_most_reliable_values() -> None:
     code, _ = random_code(7)
-    commitment, _ = commit(code, PARAMS)
+    commitment, _ = commit(code, PARAMS, level=LEVEL)
     assert commitment.mask.sum() == PARAMS.code_bits
     assert code.reliability[commitment.mask].min() >= code.reliability[~commitment.mask].max()
 
@@ -109,11 +116,11 @@ def test_enrolment_needs_captures_of_one_length() -> None:
 
 def test_code_of_the_wrong_length_or_a_short_band_is_refused() -> None:
     with pytest.raises(ValueError, match="code has 8 values"):
-        commit(enrol([np.ones(8, np.float32)]))
+        commit(enrol([np.ones(8, np.float32)]), level=LEVEL)
     narrow = CommitmentParams(shortest_px=15, longest_px=16)
     code = enrol([np.ones(band_size(15, 16), np.float32)])
     with pytest.raises(ValueError, match="1392 bits to commit, the band holds"):
-        commit(code, narrow)
+        commit(code, narrow, level=LEVEL)
 
 
 def test_band_values_refuse_a_window_of_another_shape_or_a_flat_one() -> None:
