@@ -45,6 +45,7 @@ def test_commit_enrol_then_verify(
     assert _main("verify", paths["again"], "--registry", ledger) == 0  # the general command
     assert capsys.readouterr().out == commit_out  # one printer: the commitment's opening too
     assert "bits corrected" in commit_out and "registered by" in commit_out
+    assert "print-copy check +" in commit_out  # the genuine capture's log-odds
     assert _main("commit", "verify", paths["other"], "--registry", ledger) == 5
     assert _main("commit", "eval", tmp_path, "--enrol", "1,x") == 2
     assert "--enrol wants counts" in capsys.readouterr().err

@@ -14,10 +14,11 @@ from app.flows.commitment import SCHEME, enrol_commitment
 from app.flows.commitment_eval import evaluate, table
 from app.flows.enrol import EnrolRefused, enrol, prepare_record, register
 from app.flows.verify import Outcome, verify
-from fingerprint.commitment import Commitment, CommitmentFormatError
+from fingerprint.commitment import Commitment, CommitmentFormatError, CopyParams
 from fingerprint.gs1 import parse
 from fingerprint.locate import read_code
 from fingerprint.synth import Material, Tier, capture, make_item, write_dataset
+from fingerprint.synth.attacks import print_copy
 from fingerprint.template import SCHEME as TEMPLATE_SCHEME
 from registry_client.embedded import EmbeddedRegistry, create_ledger
 from registry_client.note import SignerKey
@@ -67,7 +68,7 @@ def test_mixed_ledger_enrols_and_verifies_both_schemes(
     genuine = verify(shots.committed_again, registry=registry)
     assert genuine.outcome is Outcome.GENUINE and genuine.match is None
     assert genuine.judgement is not None and genuine.judgement.opening is not None
-    assert genuine.judgement.opening.opened
+    assert genuine.judgement.opening.opened and genuine.judgement.copy is not None
     other = verify(shots.templated_again, registry=registry)
     assert other.outcome is Outcome.GENUINE and other.judgement is None
 
@@ -76,6 +77,22 @@ def test_mixed_ledger_enrols_and_verifies_both_schemes(
     assert claimed.outcome is Outcome.COUNTERFEIT
     assert claimed.judgement is not None and claimed.judgement.opening is not None
     assert not claimed.judgement.opening.opened
+
+
+def test_a_print_copy_that_opens_the_commitment_is_a_counterfeit(
+    shots: Shots, ledger: tuple[EmbeddedRegistry, Signer]
+) -> None:
+    registry, maker = ledger
+    enrol_commitment(shots.committed, signer=maker, registry=registry)
+    rng = np.random.default_rng(0)
+    item = make_item(np.random.default_rng(8), Material.PHOTO, 0)  # the committed item
+    copy = capture(print_copy(item, rng), rng, Tier.EASY)
+    result = verify(copy, registry=registry)
+    judged = result.judgement
+    assert judged is not None and judged.opening is not None and judged.opening.opened
+    assert result.outcome is Outcome.COUNTERFEIT
+    assert judged.copy is not None and judged.copy.flipped > 5 and judged.copy.screen_peak > 20
+    assert judged.copy_score is not None and judged.copy_score < CopyParams().counterfeit_below
 
 
 def test_blurred_capture_is_a_retake_not_a_counterfeit(
@@ -130,6 +147,8 @@ def test_evaluation_counts_every_probe(tmp_path: Path) -> None:
     for row in report.rows:  # probes: genuine-01 of each item; impostors: the other item
         assert row.enrolled == 2 and row.genuine.tried == 2 and row.other_items.tried == 2
         assert row.other_items.opened == 0 and row.copied_serial.tried == 2
+        assert row.print_copy.tried == 2 and row.print_copy.accepted <= row.print_copy.opened
+        assert [m for m, _ in row.print_copy_by_material] == [Material.PHOTO]
     assert 0.2 < report.entropy.other_bits.mean < 0.8
     assert "| 2 | 2 |" in table(report)
     with pytest.raises(ValueError, match="needs at least 3"):
