@@ -17,7 +17,7 @@ to open most commitments. Three measurements tell it from the genuine surface:
   strong the texture is (faint paper flips more than leather), so the commitment carries
   one enrolment statistic: the log RMS of the enrolment windows in the same band relative
   to the grey levels between the code's light and dark modules in the same capture,
-  quantised to 1/32 (`quantise_level`). Taken at enrolment, it cannot be moved by a
+  quantised to 1/32 (`texture`). Taken at enrolment, it cannot be moved by a
   copier printing fainter or stronger.
 - **Screen peak**. The strongest narrow peak of the probe's whitened spectrum at
   4.5–9 px wavelength: a copier's clustered-dot screen (135–230 lpi, 4.4–7.3 px of the

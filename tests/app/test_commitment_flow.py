@@ -143,12 +143,14 @@ def test_evaluation_counts_every_probe(tmp_path: Path) -> None:
         seed=5,
         materials=(Material.PHOTO,),
     )
-    report = evaluate(tmp_path, (1, 2))
+    report = evaluate(tmp_path, (1, 2), fit=True)  # the copy check fitted to these probes
     for row in report.rows:  # probes: genuine-01 of each item; impostors: the other item
         assert row.enrolled == 2 and row.genuine.tried == 2 and row.other_items.tried == 2
         assert row.other_items.opened == 0 and row.copied_serial.tried == 2
         assert row.print_copy.tried == 2 and row.print_copy.accepted <= row.print_copy.opened
         assert [m for m, _ in row.print_copy_by_material] == [Material.PHOTO]
+        assert row.genuine.accepted == 2 and row.print_copy.accepted == 0  # in the fit's gap
+    assert report.copy.counterfeit_below < report.copy.genuine_at
     assert 0.2 < report.entropy.other_bits.mean < 0.8
     assert "| 2 | 2 |" in table(report)
     with pytest.raises(ValueError, match="needs at least 3"):
