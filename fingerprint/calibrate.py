@@ -45,7 +45,8 @@ def fit_fusion(
 
     The thresholds are set on the genuine pairs' fused scores: ``genuine_at`` leaves
     ``retake_share`` of them below it (sent to retake or rejected), and
-    ``counterfeit_below`` leaves ``reject_share`` (called counterfeit).
+    ``counterfeit_below`` leaves ``reject_share`` (called counterfeit). ``standardise``
+    fits on features scaled to unit variance (see the module docstring).
     """
     if features.ndim != 2 or len(features) != len(same):
         raise ValueError(
