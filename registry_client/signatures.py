@@ -93,12 +93,16 @@ class CheckedAhead:
             self._futures.append(_executor().submit(_check_chunk, chunk))
 
 
-def warm() -> Future[None]:
-    """Compile the batch kernel, or load it from Numba's cache, on the pool: seconds cold,
-    which the first large batch would otherwise wait for. Returns at once."""
+def warm() -> threading.Thread:
+    """Compile the batch kernel, or load it from Numba's cache, on a daemon thread:
+    seconds cold, which the first large batch would otherwise wait for, and which a
+    process stopping meanwhile need not (the pool's threads are joined at exit). Returns
+    the thread, started."""
     key = nacl.signing.SigningKey(bytes(32))
     job = (bytes(key.verify_key), b"", key.sign(b"").signature)
-    return _executor().submit(_check_chunk, [job])
+    thread = threading.Thread(target=_check_chunk, args=([job],), name="warm-ed25519", daemon=True)
+    thread.start()
+    return thread
 
 
 def _check_chunk(chunk: Sequence[Job | None]) -> None:

@@ -162,6 +162,9 @@ class ServerIndex:
         """Start following the log (once; `search` starts it too)."""
         with self._lock:
             if self._thread is None and isinstance(self._store, EmbeddedRegistry):
+                # Compiling the kernels (cold: seconds) must not hold up `stop`, which
+                # joins the follower: they warm on a thread of their own.
+                threading.Thread(target=_warm_kernels, name="identify-warm", daemon=True).start()
                 self._thread = threading.Thread(
                     target=self._follow, args=(self._store,), name="identify-index", daemon=True
                 )
@@ -221,7 +224,6 @@ class ServerIndex:
     def _follow(self, store: EmbeddedRegistry) -> None:
         """The background thread: resume from the file, then catch up whenever woken
         (by a query) or every `POLL` seconds, saving every `SAVE_EVERY` leaves."""
-        _warm_kernels()
         self._resume(store)
         while not self._stopping.is_set():
             try:

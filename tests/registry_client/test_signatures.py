@@ -112,7 +112,7 @@ def test_without_the_jit_the_caller_checks_in_turn(monkeypatch: pytest.MonkeyPat
 
 def test_warming_runs_the_batch_kernel_once() -> None:
     clear_caches()
-    signatures.warm().result()
+    signatures.warm().join()
     assert list(signatures._answers.values()) == [True]  # the warm-up's own valid job
 
 
