@@ -34,7 +34,8 @@ def summary(report: EvalReport) -> str:
     """A plain-text table of the metrics, for the terminal."""
     lines = [
         f"{'group':<10} {'gen':>5} {'imp':>6} {'EER':>8} {'FRR@1e-3':>9} {'FRR@1e-4':>9} "
-        f"{'FRR@thr':>8} {'copied':>7} {'print':>7} {'twin':>7} {'1st-pass':>8} {'FTA':>6}"
+        f"{'FRR@thr':>8} {'copied':>7} {'print':>7} {'twin':>7} {'1st-pass':>8} {'FTA':>6} "
+        f"{'FTE':>6}"
     ]
     for g in report.groups:
         at3, at4 = g.frr_at_far
@@ -44,12 +45,13 @@ def summary(report: EvalReport) -> str:
             f"{_pct(at3.frr, at3.resolved):>9} {_pct(at4.frr, at4.resolved):>9} "
             f"{_pct(g.frr_at_threshold):>8} {_pct(a['copied_serial']):>7} "
             f"{_pct(a['print_copy']):>7} {_pct(a['twin']):>7} {_pct(g.first_pass_success):>8} "
-            f"{_pct(g.failure_to_acquire):>6}"
+            f"{_pct(g.failure_to_acquire):>6} {_pct(g.failure_to_enrol):>6}"
         )
     lines.append(
         f"attack columns: share accepted as genuine at the decision threshold "
         f"{report.threshold:+.2f}; '*' marks FRR at a FAR the impostor count cannot resolve; "
-        "FTA: genuine captures whose code was not found (a retake), left out of EER and FRR"
+        "FTA: genuine captures whose code was not found (a retake), left out of EER and FRR; "
+        "FTE: items whose enrolment capture's code was not found, not enrolled, left out of all"
     )
     lines.extend(_print_copy_lines(report))
     lines.append(_decision_line(report))
@@ -146,7 +148,8 @@ Decision threshold (log-odds) {report.threshold:+.2f}.</p>
 <table><tr><th>group</th><th>genuine pairs</th><th>impostor pairs</th><th>EER</th>
 <th>FRR at FAR 1e-3</th><th>FRR at FAR 1e-4</th><th>FRR at threshold</th>
 <th>other items accepted</th><th>copied serial accepted</th><th>print copy accepted</th>
-<th>twin accepted</th><th>first-pass success</th><th>failure to acquire</th></tr>
+<th>twin accepted</th><th>first-pass success</th><th>failure to acquire</th>
+<th>failure to enrol</th></tr>
 {rows}</table>
 <p>An asterisk marks an FRR at a FAR smaller than one over the impostor count: an
 optimistic bound, not a measurement.</p>
@@ -173,6 +176,7 @@ def _html_row(g: GroupMetrics) -> str:
         _pct(a["twin"]),
         _pct(g.first_pass_success),
         _pct(g.failure_to_acquire),
+        _pct(g.failure_to_enrol),
     ]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 

@@ -73,6 +73,10 @@ class GroupMetrics:
     attack_acceptance: dict[str, float]
     first_pass_success: float
     failure_to_acquire: float
+    failure_to_enrol: float
+    """Share of items whose enrolment capture's code was not found (ISO/IEC 19795-1): the
+    window is then not where the item's captures put it, so nothing is enrolled; their
+    pairs are left out of every other figure."""
     print_copy_at_threshold: AttackPoint | None
     """Print copies accepted at the decision threshold (None without print copies)."""
     print_copy_at_target_frr: AttackPoint | None
@@ -97,7 +101,11 @@ def evaluate_dataset(
     templates = extract_all([dataset / r.path for r in rows], workers=workers)
     failed = {str(p): str(t) for p, t in templates.items() if not isinstance(t, Template)}
     usable = [r for r in rows if isinstance(templates[dataset / r.path], Template)]
-    pairs = _pairs(usable)
+    enrolments = [r for r in usable if r.role == "enrol"]
+    unenrolled = {
+        r.item_id for r in enrolments if not _template(templates, dataset / r.path).located_by_code
+    }
+    pairs = _pairs([r for r in usable if not (r.role == "enrol" and r.item_id in unenrolled)])
 
     def score(index: int) -> PairResult:
         probe, enrol, role = pairs[index]
@@ -121,8 +129,13 @@ def evaluate_dataset(
     by_material: dict[str, list[PairResult]] = defaultdict(list)
     for r in results:
         by_material[r.material].append(r)
-    groups = [_metrics(name, by_material[name], params) for name in sorted(by_material)]
-    groups.append(_metrics("overall", results, params))
+
+    def fte(material: str | None) -> float:
+        items = [r.item_id for r in enrolments if material in (None, r.material)]
+        return sum(item in unenrolled for item in items) / max(len(items), 1)
+
+    groups = [_metrics(name, by_material[name], params, fte(name)) for name in sorted(by_material)]
+    groups.append(_metrics("overall", results, params, fte(None)))
     return EvalReport(
         dataset=str(dataset),
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -156,7 +169,9 @@ def _pairs(rows: list[ManifestRow]) -> list[tuple[ManifestRow, ManifestRow, str]
     return pairs
 
 
-def _metrics(name: str, results: list[PairResult], params: MatchParams) -> GroupMetrics:
+def _metrics(
+    name: str, results: list[PairResult], params: MatchParams, failure_to_enrol: float
+) -> GroupMetrics:
     def scores(*roles: str) -> NDArray[np.float64]:
         return np.array([r.score for r in results if r.role in roles and r.acquired], np.float64)
 
@@ -184,6 +199,7 @@ def _metrics(name: str, results: list[PairResult], params: MatchParams) -> Group
         },
         first_pass_success=float(np.mean([d != Decision.RETAKE for d in decisions])),
         failure_to_acquire=float(np.mean([not r.acquired for r in results if r.role == GENUINE])),
+        failure_to_enrol=failure_to_enrol,
         print_copy_at_threshold=at_threshold,
         print_copy_at_target_frr=at_target,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -89,6 +90,25 @@ def test_eval_writes_json_png_and_html(
     assert "decisions: genuine " in out
     overall = report["groups"][-1]
     assert overall["print_copy_at_target_frr"]["attacks"] == 4
+
+
+def test_an_item_whose_enrolment_code_is_not_read_is_a_failure_to_enrol(
+    dataset: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset, copy)
+    enrol = next(r for r in _rows(copy) if r["role"] == "enrol" and r["material"] == "paper")
+    image = cv2.imread(str(copy / enrol["path"]))
+    cv2.imwrite(str(copy / enrol["path"]), cv2.GaussianBlur(image, (0, 0), 8))  # code unread
+    assert main(["eval", str(copy), "--out", str(tmp_path / "report")]) == 0
+    groups = {
+        g["name"]: g
+        for g in json.loads((tmp_path / "report" / "report.json").read_text())["groups"]
+    }
+    assert groups["paper"]["failure_to_enrol"] == 0.5  # one of the two paper items
+    assert groups["plastic"]["failure_to_enrol"] == 0.0
+    assert groups["overall"]["failure_to_enrol"] == 0.25
+    assert groups["paper"]["genuine_pairs"] == 1  # the other paper item's capture only
 
 
 def test_eval_without_manifest_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
