@@ -43,6 +43,9 @@ from fingerprint.synth.hologram_dataset import BurstRow, HologramRole, read_burs
 from registry_client.item import ItemId
 from registry_client.registry import Registry
 
+Burst = Path | Sequence[NDArray[np.uint8]]
+"""A tilt burst: a video file, a folder of frames, or the frames (BGR uint8, one size)."""
+
 _UNJUDGED = {
     str(r)
     for r in (HologramReason.NO_CODE, HologramReason.TOO_FEW_FRAMES, HologramReason.TOO_FEW_ANGLES)
@@ -65,11 +68,11 @@ def extract_file(
     return template
 
 
-def load_template(path: Path, params: HologramParams = HologramParams()) -> HologramTemplate:
-    """A ``.hmh`` template file, or a burst (video or folder) analysed on the spot."""
-    if path.suffix == ".hmh":
-        return HologramTemplate.from_bytes(path.read_bytes())
-    return extract_hologram(load_burst(path, params.burst), params=params)
+def load_template(source: Burst, params: HologramParams = HologramParams()) -> HologramTemplate:
+    """A ``.hmh`` template file, or a burst (video, folder or frames) analysed on the spot."""
+    if isinstance(source, Path) and source.suffix == ".hmh":
+        return HologramTemplate.from_bytes(source.read_bytes())
+    return extract_hologram(load_burst(source, params.burst), params=params)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,9 +253,10 @@ class BurstResult:
 
 
 def analyse_burst(
-    source: Path, reference: HologramTemplate | None, params: HologramParams = HologramParams()
+    source: Burst, reference: HologramTemplate | None, params: HologramParams = HologramParams()
 ) -> BurstResult:
-    """Analyse the burst at ``source`` (video or folder); match it when ``reference`` is set."""
+    """Analyse the burst ``source`` (video, folder or frames); match it when ``reference``
+    is set."""
     template = load_template(source, params)
     return BurstResult(
         template=template,
@@ -262,13 +266,13 @@ def analyse_burst(
 
 
 def analyse_enrolled(
-    source: Path,
+    source: Burst,
     registry: Registry,
     serial_text: str = "",
     gtin_text: str = "",
     params: HologramParams = HologramParams(),
 ) -> BurstResult:
-    """Analyse the burst at ``source`` and match it against the hologram enrolled for the
+    """Analyse the burst ``source`` and match it against the hologram enrolled for the
     item typed (`app.flows.verify.typed_item`) or, where left blank, read from the burst.
 
     Raises `TypedItemError`, ``ValueError`` when no item is known, the registry's errors

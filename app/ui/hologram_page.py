@@ -1,6 +1,7 @@
-"""Hologram: analyse a tilt burst (video or folder), show the tilt coverage as a ring,
-the directions still missing, and the verdict against the hologram enrolled on the
-ledger for the item typed, or read from the burst's code."""
+"""Hologram: record a tilt burst live (camera, video, phone) or open one (folder, video),
+show the tilt coverage as a ring and the directions still missing, and the verdict
+against the hologram enrolled on the ledger for the item typed, or read from the burst's
+code."""
 
 from __future__ import annotations
 
@@ -8,17 +9,26 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.flows.hologram import BurstResult, analyse_burst, analyse_enrolled
-from app.tasks import Task
+from app.flows.hologram import Burst, BurstResult, analyse_burst, analyse_enrolled
+from app.flows.tilt_burst import BurstRecorder
+from app.tasks import LatestOnly, Task
+from app.ui.widgets.capture_panel import Analysed, CapturePage, CapturePanel, SourceKind
 from app.ui.widgets.item_fields import ItemFields
-from fingerprint.hologram import HologramTemplate, TiltCoverage
+from app.ui.widgets.verdict import Look, VerdictBadge
+from fingerprint.hologram import HologramTemplate, TiltCoverage, tilt_coverage
+from registry_client.registry import NotRegisteredError
 
 if TYPE_CHECKING:
     from app.jobs import Workspace
+
+COVERAGE_RATE = 4.0
+"""Coverage updates a second at most while recording (each registers the whole burst)."""
 
 
 class ProgressRing(QWidget):
@@ -29,7 +39,8 @@ class ProgressRing(QWidget):
         self._coverage: TiltCoverage | None = None
         self.setMinimumSize(120, 120)
 
-    def set_coverage(self, coverage: TiltCoverage) -> None:
+    def set_coverage(self, coverage: TiltCoverage | None) -> None:
+        """Show ``coverage``; ``None`` empties the ring."""
         self._coverage = coverage
         self.update()
 
@@ -53,9 +64,15 @@ class ProgressRing(QWidget):
         painter.end()
 
 
-class HologramPage(QWidget):
-    """Pick a burst; it is analysed off the UI thread and, once a workspace is set, matched
-    against the item's enrolled hologram (`app.flows.hologram.analyse_enrolled`)."""
+class HologramPage(CapturePage):
+    """Record a burst from the capture panel's source, or open one; it is analysed off
+    the UI thread and, once a workspace is set, matched against the item's enrolled
+    hologram (`app.flows.hologram.analyse_enrolled`).
+
+    Recording is armed when the page opens and by *Record a new burst*: every analysed
+    frame showing the code goes to a `BurstRecorder`, the ring follows the coverage of
+    the frames kept, and the burst is analysed as soon as it is complete (or full).
+    """
 
     analysed = Signal(object)
     """A `BurstResult`, once shown."""
@@ -66,21 +83,40 @@ class HologramPage(QWidget):
         self._pool = pool
         self._reference: HologramTemplate | None = None
         self._workspace: Workspace | None = None
+        self.recorder: BurstRecorder | None = BurstRecorder()
+        """The burst being recorded; ``None`` while none is (analysing, or shown)."""
+        self._coverage = LatestOnly(pool, rate=COVERAGE_RATE, parent=self)
+        self._coverage.done.connect(self._on_coverage)
+        self._coverage.failed.connect(self._show_error)
+        self.capture = CapturePanel(pool, kind=SourceKind.CAMERA)
+        self.capture.auto.setChecked(False)
+        self.capture.auto.setVisible(False)  # every frame is offered to the burst instead
+        self.capture.analysed.connect(self._on_frame)
+        self.capture.ended.connect(self._on_source_ended)
         self.item = ItemFields()
         self.ring = ProgressRing()
         self.missing = QLabel("Tilt the item round, towards every side.")
-        self.verdict = QLabel("")
+        self.verdict = VerdictBadge()
         self.missing.setWordWrap(True)
-        pick = QPushButton("Open burst…")
-        pick.clicked.connect(self._on_pick)
-        row = QHBoxLayout()
-        row.addWidget(self.ring)
-        row.addWidget(self.missing, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.item)
-        layout.addLayout(row)
-        layout.addWidget(self.verdict)
-        layout.addWidget(pick)
+        self.capture.live.good = "good: now tilt it slowly, towards every side"
+        self.record = QPushButton("&Record a new burst")
+        self.record.clicked.connect(self.start_recording)
+        open_folder = QPushButton("Open burst &folder…")
+        open_folder.clicked.connect(self._on_open_folder)
+        open_video = QPushButton("Open burst vi&deo…")
+        open_video.clicked.connect(self._on_open_video)
+        side = QVBoxLayout()
+        side.addWidget(self.item)
+        side.addWidget(self.ring, 0, Qt.AlignmentFlag.AlignHCenter)
+        side.addWidget(self.missing)
+        side.addWidget(self.verdict)
+        side.addStretch(1)
+        for button in (self.record, open_folder, open_video):
+            side.addWidget(button)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.capture, 3)
+        layout.addLayout(side, 2)
+        self.record.setEnabled(False)
 
     def set_reference(self, template: HologramTemplate | None) -> None:
         """A hologram to match bursts against instead of the ledger's (None: the ledger's)."""
@@ -90,13 +126,27 @@ class HologramPage(QWidget):
         """Match against the holograms enrolled on ``workspace``'s ledger from now on."""
         self._workspace = workspace
 
-    def analyse(self, source: Path) -> None:
-        """Analyse the burst at ``source`` in the pool; the result is shown when it comes.
+    @Slot()
+    def start_recording(self) -> None:
+        """Forget the last burst and record a new one from the frames that come next."""
+        self.recorder = BurstRecorder()
+        self._coverage.cancel()
+        self.ring.set_coverage(None)
+        self.missing.setText("Recording: tilt the item slowly towards every side.")
+        self.verdict.show_look(Look.IDLE, "")
+        self.record.setEnabled(False)
+
+    def analyse(self, source: Burst) -> None:
+        """Analyse the burst ``source`` in the pool; the result is shown when it comes.
 
         It is matched against the reference set, else against the ledger's hologram of
         the item typed or read from the burst, else only analysed (no ledger open yet).
+        Recording stops until *Record a new burst*.
         """
-        self.verdict.setText(f"Analysing {source.name}…")
+        self.recorder = None
+        self._coverage.cancel()
+        what = source.name if isinstance(source, Path) else f"{len(source)} frames"
+        self.verdict.show_look(Look.BUSY, f"Analysing {what}…")
         if self._reference is None and self._workspace is not None:
             job = partial(
                 analyse_enrolled,
@@ -112,31 +162,85 @@ class HologramPage(QWidget):
         task.signals.failed.connect(self._show_error)
         self._pool.start(task)
 
+    @Slot(object)
+    def _on_frame(self, result: Analysed) -> None:
+        recorder = self.recorder
+        if recorder is None:
+            return
+        if not recorder.offer(result.frame.image, code_seen=result.analysis.code is not None):
+            if not recorder.frames:
+                self.missing.setText("Show the item's code to start the burst.")
+            return
+        frames = tuple(recorder.frames)
+        self._coverage.submit(partial(_coverage, frames))
+
     @Slot()
-    def _on_pick(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder of burst frames")
-        if folder:
+    def _on_source_ended(self) -> None:
+        """A file or phone video ran out, or the source was stopped: the burst recorded
+        so far is analysed, if it is long enough to be one."""
+        recorder = self.recorder
+        if recorder is None or not recorder.frames:
+            return
+        if len(recorder.frames) < recorder.params.min_frames:
+            self.missing.setText(
+                f"Only {len(recorder.frames)} frames showed the code; a burst needs "
+                f"{recorder.params.min_frames}. Open the source again and tilt more slowly."
+            )
+            return
+        self.analyse(tuple(recorder.frames))
+
+    @Slot(object)
+    def _on_coverage(self, counted: tuple[int, TiltCoverage]) -> None:
+        recorder = self.recorder
+        if recorder is None:
+            return  # a late answer for a burst already analysed
+        count, coverage = counted
+        self._show_coverage(coverage, f"{len(recorder.frames)} frames. ")
+        if recorder.done(coverage, count):
+            self.analyse(tuple(recorder.frames))
+
+    def _show_coverage(self, coverage: TiltCoverage, prefix: str = "") -> None:
+        self.ring.set_coverage(coverage)
+        if coverage.complete:
+            self.missing.setText(prefix + "Enough tilt directions seen.")
+        else:
+            self.missing.setText(prefix + "Still tilt towards: " + ", ".join(coverage.missing))
+
+    @Slot()
+    def _on_open_folder(self) -> None:
+        if folder := QFileDialog.getExistingDirectory(self, "Folder of burst frames"):
             self.analyse(Path(folder))
+
+    @Slot()
+    def _on_open_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Burst video", "", "Videos (*)")
+        if path:
+            self.analyse(Path(path))
 
     @Slot(object)
     def _show(self, result: BurstResult) -> None:
-        coverage = result.coverage
-        self.ring.set_coverage(coverage)
-        if coverage.complete:
-            self.missing.setText("Enough tilt directions seen.")
-        else:
-            self.missing.setText("Still tilt towards: " + ", ".join(coverage.missing))
+        self._show_coverage(result.coverage)
         if result.verdict is None:
-            self.verdict.setText(f"Hologram template {result.template.digest()[:16]}…")
+            self.verdict.show_look(
+                Look.IDLE, f"Hologram template {result.template.digest()[:16]}… (no reference)"
+            )
         else:
             reasons = ", ".join(r.replace("_", " ") for r in result.verdict.reasons)
-            self.verdict.setText(
-                f"{result.verdict.decision.value.upper()}"
-                + (f": {reasons}" if reasons else "")
-                + (f" (hologram enrolled for {result.item})" if result.item else "")
+            enrolled = f"hologram enrolled for {result.item}" if result.item else ""
+            self.verdict.show_look(
+                Look(result.verdict.decision.value), " · ".join(filter(None, (reasons, enrolled)))
             )
+        self.record.setEnabled(True)
         self.analysed.emit(result)
 
     @Slot(object)
     def _show_error(self, error: Exception) -> None:
-        self.verdict.setText(f"Cannot analyse this burst: {error}")
+        self.recorder = None
+        look = Look.NOT_REGISTERED if isinstance(error, NotRegisteredError) else Look.ERROR
+        self.verdict.show_look(look, f"Cannot analyse this burst: {error}")
+        self.record.setEnabled(True)
+
+
+def _coverage(frames: tuple[NDArray[np.uint8], ...]) -> tuple[int, TiltCoverage]:
+    """The coverage of ``frames``, with their count (frames kept later are not in it)."""
+    return len(frames), tilt_coverage(frames)

@@ -75,6 +75,12 @@ class MainWindow(QMainWindow):
             self.settings_page,
             self.hologram_page,
         )
+        self.capture_pages = (
+            self.verify_page,
+            self.enrol_page,
+            self.inspect_page,
+            self.hologram_page,
+        )
         self.certificate = CertificateExport(pool, self)
         self.warm_up_label = QLabel()
         self.tabs = QTabWidget()
@@ -197,7 +203,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _apply_camera(self) -> None:
         """Open the camera chosen in Settings on every page."""
-        for page in (self.verify_page, self.enrol_page, self.inspect_page):
+        for page in self.capture_pages:
             page.capture.camera = self._settings.camera
 
     @Slot()
@@ -227,7 +233,7 @@ class MainWindow(QMainWindow):
         self._settings.page = self.tabs.currentIndex()
         self._settings.place = self.verify_page.place.text().strip()
         self._settings.sync()
-        for page in (self.verify_page, self.enrol_page, self.inspect_page):
+        for page in self.capture_pages:
             page.shutdown(SHUTDOWN_WAIT_MS / 1000)
         self.enrol_page.cancel()
         self.ledger_page.cancel()

@@ -42,6 +42,8 @@ class LiveView(QWidget):
         self._analysis: LiveAnalysis | None = None
         self._progress = 0.0
         self._hint = "Open an image, folder, video, stream or phone to see it here"
+        self.good = "good: hold it there"
+        """What the view says over a frame that needs nothing done."""
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Live view")
@@ -76,7 +78,7 @@ class LiveView(QWidget):
         if self._analysis is None:
             return ""
         said = self._analysis.instructions()
-        return " · ".join(said) if said else "good: hold it there"
+        return " · ".join(said) if said else self.good
 
     def set_hint(self, text: str) -> None:
         """Replace the line under the picture."""

@@ -1,4 +1,5 @@
-"""The hologram page: a burst folder analysed in the pool, coverage ring and verdict shown."""
+"""The hologram page: a burst (a folder, or recorded from a source frame by frame) analysed
+in the pool, coverage ring and verdict shown."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from pytestqt.qtbot import QtBot
 
+from app.capture.files import ImageFiles
 from app.ui.hologram_page import HologramPage
+from app.ui.widgets.capture_panel import Mode
+from app.ui.widgets.verdict import Look
 from fingerprint.hologram import extract_hologram
 from fingerprint.synth import Tier
 from fingerprint.synth.hologram import make_hologram_item
@@ -39,7 +43,7 @@ def test_a_burst_fills_the_ring_and_shows_the_verdict(
         page.analyse(folder)
     result = blocker.args[0]
     assert page.ring.progress() == result.coverage.progress > 0
-    assert page.verdict.text().startswith(result.verdict.decision.value.upper())
+    assert page.verdict.look == Look(result.verdict.decision.value)
     assert result.verdict.decision.value in ("genuine", "retake")
     assert not page.ring.grab().isNull()
 
@@ -48,4 +52,37 @@ def test_a_bad_burst_shows_the_reason(qtbot: QtBot, tmp_path: Path) -> None:
     page = HologramPage(QThreadPool.globalInstance())
     qtbot.addWidget(page)
     page.analyse(tmp_path)  # an empty folder
-    qtbot.waitUntil(lambda: "at least 10 frames" in page.verdict.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "at least 10 frames" in page.verdict.accessibleName(), timeout=10_000)
+    assert page.verdict.look == Look.ERROR
+
+
+def test_a_burst_recorded_from_a_source_is_analysed_once_complete(
+    qtbot: QtBot, shots: tuple[list[np.ndarray], Path]
+) -> None:
+    enrol, folder = shots
+    page = HologramPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    page.set_reference(extract_hologram(enrol))
+    assert page.recorder is not None and not page.record.isEnabled()  # armed on opening
+    with qtbot.waitSignal(page.analysed, timeout=120_000) as blocker:
+        assert page.capture.open_source(ImageFiles(folder), Mode.STILL)
+    result = blocker.args[0]
+    assert result.verdict.decision.value in ("genuine", "retake")
+    assert page.verdict.look == Look(result.verdict.decision.value)
+    assert page.recorder is None and page.record.isEnabled()  # stopped until asked again
+    qtbot.mouseClick(page.record, Qt.MouseButton.LeftButton)
+    assert page.recorder is not None and not page.recorder.frames
+    assert page.ring.progress() == 0
+
+
+def test_frames_without_the_code_start_no_burst(qtbot: QtBot, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    for k in range(3):
+        cv2.imwrite(str(tmp_path / f"noise-{k}.png"), rng.integers(0, 255, (360, 480, 3), np.uint8))
+    page = HologramPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.capture.ended, timeout=60_000):
+        assert page.capture.open_source(ImageFiles(tmp_path), Mode.STILL)
+    assert page.recorder is not None and page.recorder.skipped == 3
+    assert page.missing.text() == "Show the item's code to start the burst."
+    assert page.verdict.look == Look.IDLE

@@ -20,6 +20,7 @@ from app.jobs import Places, Workspace
 from app.settings import Settings
 from app.ui.hologram_page import HologramPage
 from app.ui.main_window import MainWindow
+from app.ui.widgets.verdict import Look
 from fingerprint.hologram import HologramTemplate, extract_hologram, match_hologram
 from fingerprint.synth import Material, Tier, capture
 from fingerprint.synth.hologram import make_hologram_item
@@ -67,11 +68,12 @@ def test_a_burst_is_matched_against_the_ledger(
     enrolled_template = HologramTemplate.from_bytes(registry.lookup(item).hologram or b"")
     expected = match_hologram(enrolled_template, load_template(folder))
     assert result.item == item and result.verdict == expected
-    assert page.verdict.text().startswith(expected.decision.value.upper())
-    assert page.verdict.text().endswith(f"(hologram enrolled for {item})")
+    assert page.verdict.look == Look(expected.decision.value)
+    assert page.verdict.accessibleName().endswith(f"hologram enrolled for {item}")
     page.item.serial.setText("SN-NOT-THERE")
     page.analyse(folder)
-    qtbot.waitUntil(lambda: "is not registered" in page.verdict.text(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: page.verdict.look == Look.NOT_REGISTERED, timeout=TIMEOUT_MS)
+    assert "is not registered" in page.verdict.accessibleName()
 
 
 def test_hologram_is_the_sixth_mode(qtbot: QtBot, places: Places) -> None:
