@@ -8,12 +8,13 @@
     │                          a stream that stalled or sent garbage)
     ├── StreamEnded            no more frames: end of the video, folder or stream
     ├── FrameRejected          one input could not be used; the source goes on
-    │   └── UnreadableImage    a file or upload that does not decode to an image
+    │   ├── UnreadableImage    a file or upload that does not decode to an image
+    │   └── UnreadableVideo    an uploaded video that is damaged, cut short or too big
     ├── UnsupportedSetting     the camera does not offer the requested format or control
     └── PhoneRequestRefused    a phone request refused; ``status`` is the HTTP answer
                                (401 not paired, 403 wrong token or another phone,
                                410 pairing expired, 411/413 size, 415/422 type,
-                               429 rate, 503 desktop busy)
+                               429 rate, 500 a video not storable, 503 desktop busy)
 
 Each error carries its evidence as fields, and its message says what was expected and
 what was found. Programming errors (a frame of the wrong shape, a negative timeout) are
@@ -75,6 +76,14 @@ class UnreadableImage(FrameRejected):
         self.name = name
         self.reason = reason
         super().__init__(f"cannot read {name}: {reason}")
+
+
+class UnreadableVideo(FrameRejected):
+    """An uploaded video gave no frames: ``reason`` says why (damaged, cut short, huge)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"cannot read the video: {reason}")
 
 
 class UnsupportedSetting(CaptureError):

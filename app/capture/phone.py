@@ -3,6 +3,8 @@
 The desktop shows ``qr_png()``, a QR code of ``url()``. The phone's browser opens it, is
 paired (see ``pairing``), lands on the capture page from ``resources/phone/`` and posts
 each photo to ``/upload``; accepted photos come out of ``read`` as frames, in order.
+With ``videos=True`` the page also offers a short tilt video (a hologram burst): it is
+sampled evenly to at most ``BURST_FRAMES`` frames, which ``read`` gives one after another.
 
 Routes::
 
@@ -11,11 +13,20 @@ Routes::
     GET  /static/<f>    the page's script and style sheet
     POST /upload        one photo as the raw request body (JPEG, PNG or WebP);
                         answers JSON {"accepted": true, "photo", "width", "height"}
-                        or {"accepted": false, "reason"} with the status below
+                        or {"accepted": false, "reason"} with the status below;
+                        or, with ``videos``, one video (MP4/MOV or WebM, told by
+                        its magic bytes), answered {"accepted": true, "video",
+                        "frames", "width", "height"}
 
 Refusals: 401 not the paired phone, 403 wrong token or another phone, 410 token expired,
-411 no length, 413 too large, 415 not a JPEG/PNG/WebP (or an undecodable HEIC), 422
-damaged image, 429 too many photos a minute, 503 too many photos waiting for the desktop.
+411 no length, 413 too large (photos and videos have separate limits), 415 not a
+JPEG/PNG/WebP (or an undecodable HEIC), or a video when ``videos`` is off, 422 damaged
+image, or a video that is damaged, cut short, too long or too large a frame, 429 too many
+uploads a minute, 500 a video that cannot be stored to decode, 503 too many uploads
+waiting for the desktop.
+
+A video is spooled to a private temporary file (``tempfile.mkstemp``, removed after
+decoding), so only the sampled frames are held in memory.
 
 Plain HTTP by default: browsers then allow no live camera preview (``getUserMedia`` needs
 a secure context), and the page falls back to the phone's own camera through
@@ -29,8 +40,10 @@ import html
 import io
 import json
 import logging
+import os
 import socket
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -39,12 +52,15 @@ from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import segno
+from numpy.typing import NDArray
 
 from app.capture.buffer import FrameBuffer
+from app.capture.clip import VideoKind, sample_video, sniff_video
 from app.capture.decode import ImageKind, decode_image, sniff
 from app.capture.errors import (
     PhoneRequestRefused,
@@ -52,22 +68,40 @@ from app.capture.errors import (
     SourceNotFound,
     StreamEnded,
     UnreadableImage,
+    UnreadableVideo,
 )
 from app.capture.pairing import DEFAULT_TTL, DEFAULT_UPLOADS_PER_MINUTE, PairingGate, PairingStatus
 from app.capture.source import Frame, FrameSource
+from fingerprint.hologram.params import BurstParams
 
 log = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).resolve().parents[2] / "resources" / "phone"
 MAX_UPLOAD_BYTES = 20_000_000
 """Largest photo accepted (20 MB; a 50 MP phone JPEG is about 15 MB)."""
+MAX_VIDEO_UPLOAD_BYTES = 100_000_000
+"""Largest video accepted (100 MB; 5 s of 4K at 60 fps from a phone is about 40 MB)."""
+MAX_VIDEO_FRAMES = 1800
+"""Longest video decoded, in frames (a minute at 30 fps, 15 s of 120 fps slow motion)."""
+MAX_VIDEO_FRAME_PIXELS = 3840 * 2160
+"""Largest video frame decoded (4K UHD), in pixels."""
+BURST_FRAMES = BurstParams().max_frames
+"""Frames a video is sampled down to: the most a hologram tilt burst takes."""
 MAX_WAITING = 8
-"""Photos held for the desktop to read; more are refused with 503 until it catches up."""
+"""Uploads (a photo, or all the frames of one video) held for the desktop to read; more
+are refused with 503 until it catches up."""
+MAX_WAITING_FRAMES = MAX_WAITING + BURST_FRAMES
+"""Frames held for the desktop in all, so room for one whole video beside the photos.
+
+Memory bound: at most 8 photos of up to 64 MP, or 7 of them and 60 video frames of up to
+8.3 MP: about 1.5 GB + 1.5 GB of BGR pixels at worst (1080p video: 0.4 GB)."""
 
 _COOKIE = "hallmark_phone"
 _SOCKET_TIMEOUT = 15.0  # seconds a connection may sit idle; bounds slow or stuck clients
 _SHUTDOWN_POLL = 0.05  # seconds; how quickly close() is noticed by the serving loop
 _DRAIN_LIMIT = 64 * 1024 * 1024  # unread body read and dropped before a refusal
+_SNIFF_BYTES = 16  # read first to tell a photo from a video by its magic bytes
+_CHUNK = 1 << 20  # bytes of a video copied to its temporary file at a time
 _STATIC = {
     "phone.js": "text/javascript; charset=utf-8",
     "phone.css": "text/css; charset=utf-8",
@@ -107,7 +141,10 @@ def lan_address() -> str:
 
 
 class PhoneSource(FrameSource):
-    """Photos uploaded by one paired phone, as frames; each upload is kept until read."""
+    """Photos (and, if enabled, tilt videos) uploaded by one paired phone, as frames.
+
+    Each upload is kept until read; a video's frames are read one after another.
+    """
 
     def __init__(
         self,
@@ -118,6 +155,8 @@ class PhoneSource(FrameSource):
         ttl: float = DEFAULT_TTL,
         uploads_per_minute: int = DEFAULT_UPLOADS_PER_MINUTE,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        videos: bool = False,
+        max_video_bytes: int = MAX_VIDEO_UPLOAD_BYTES,
         tls: TlsFiles | None = None,
         clock: Callable[[], float] = time.monotonic,
         page_dir: Path = PAGE_DIR,
@@ -126,7 +165,9 @@ class PhoneSource(FrameSource):
 
         The URL names ``advertise_host``, by default the bound address, or the LAN
         address when bound to all interfaces. ``ttl`` is how long the pairing token may
-        be claimed, in seconds of ``clock``, which also stamps the frames.
+        be claimed, in seconds of ``clock``, which also stamps the frames (all the
+        frames of a video get the time it was received). ``videos`` lets the page send
+        a tilt video of up to ``max_video_bytes``; photos stay within ``max_upload_bytes``.
         """
         self._host = host
         self._port = port
@@ -134,6 +175,8 @@ class PhoneSource(FrameSource):
         self._ttl = ttl
         self._uploads_per_minute = uploads_per_minute
         self._max_upload_bytes = max_upload_bytes
+        self._videos = videos
+        self._max_video_bytes = max_video_bytes
         self._tls = tls
         self._clock = clock
         self._page_dir = page_dir
@@ -150,12 +193,16 @@ class PhoneSource(FrameSource):
         port cannot be bound or the TLS files cannot be loaded.
         """
         self.close()
+        limits = _Limits(
+            photo_bytes=self._max_upload_bytes,
+            video_bytes=self._max_video_bytes if self._videos else None,
+        )
         service = _Service(
-            page=_Page.load(self._page_dir, max_upload_bytes=self._max_upload_bytes),
+            page=_Page.load(self._page_dir, limits),
             gate=PairingGate(
                 clock=self._clock, ttl=self._ttl, uploads_per_minute=self._uploads_per_minute
             ),
-            max_upload_bytes=self._max_upload_bytes,
+            limits=limits,
             secure=self._tls is not None,
             clock=self._clock,
             label=self.describe(),
@@ -223,6 +270,14 @@ class PhoneSource(FrameSource):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class _Limits:
+    """Largest uploads accepted, in bytes; ``video_bytes`` is ``None`` when videos are off."""
+
+    photo_bytes: int
+    video_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Page:
     """The capture page and its static files, read once per ``open``."""
 
@@ -230,13 +285,15 @@ class _Page:
     static: dict[str, bytes]
 
     @classmethod
-    def load(cls, folder: Path, *, max_upload_bytes: int) -> _Page:
+    def load(cls, folder: Path, limits: _Limits) -> _Page:
+        """Read the files and fill in the limits the page's script reads from its meta tags."""
         try:
             index = (folder / "index.html").read_text(encoding="utf-8")
             static = {name: (folder / name).read_bytes() for name in _STATIC}
         except OSError as exc:
             raise SourceNotFound(f"phone page file {exc.filename}") from exc
-        index = index.replace("__MAX_UPLOAD_BYTES__", str(max_upload_bytes))
+        index = index.replace("__MAX_UPLOAD_BYTES__", str(limits.photo_bytes))
+        index = index.replace("__MAX_VIDEO_BYTES__", str(limits.video_bytes or 0))
         return cls(index=index.encode("utf-8"), static=static)
 
 
@@ -254,35 +311,61 @@ def _tls_context(tls: TlsFiles | None) -> ssl.SSLContext | None:
 
 
 class _Service:
-    """What the server does, apart from HTTP framing: pairing, limits, photos to frames."""
+    """What the server does, apart from HTTP framing: pairing, limits, uploads to frames."""
 
     def __init__(
         self,
         *,
         page: _Page,
         gate: PairingGate,
-        max_upload_bytes: int,
+        limits: _Limits,
         secure: bool,
         clock: Callable[[], float],
         label: str,
     ) -> None:
         self.page = page
         self.gate = gate
-        self.max_upload_bytes = max_upload_bytes
+        self.limits = limits
         self.secure = secure
-        self.frames = FrameBuffer(capacity=MAX_WAITING, drop_oldest=False)
+        self.frames = FrameBuffer(
+            capacity=MAX_WAITING, max_items=MAX_WAITING_FRAMES, drop_oldest=False
+        )
         self.accepted = 0
+        self._photos = 0
+        self._videos = 0
         self._clock = clock
         self._label = label
         self._lock = threading.Lock()
 
-    def accept(self, body: bytes) -> Frame:
-        """Turn an uploaded photo into a frame for ``read``; raises ``PhoneRequestRefused``."""
+    def classify(self, head: bytes, length: int) -> VideoKind | None:
+        """The video an upload of ``length`` bytes starting with ``head`` is, else ``None``.
+
+        Refuses an upload over its kind's size limit (413) and a video when videos are
+        off (415), before the body is read.
+        """
+        kind = sniff_video(head)
+        if kind is None:
+            _check_size("photo", length, self.limits.photo_bytes)
+            return None
+        if self.limits.video_bytes is None:
+            raise PhoneRequestRefused(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "This page takes photos only: send a JPEG, PNG or WebP image.",
+            )
+        _check_size("video", length, self.limits.video_bytes)
+        return kind
+
+    def accept_photo(self, body: bytes) -> dict[str, object]:
+        """Turn an uploaded photo into a frame for ``read``; returns the JSON answer.
+
+        Raises ``PhoneRequestRefused``.
+        """
         kind = sniff(body)
         if kind is None:
-            raise PhoneRequestRefused(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Not a photo: send a JPEG, PNG or WebP image."
-            )
+            reason = "Not a photo: send a JPEG, PNG or WebP image."
+            if self.limits.video_bytes is not None:
+                reason = "Not a photo or video: send a JPEG, PNG or WebP image, or a video."
+            raise PhoneRequestRefused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, reason)
         try:
             image = decode_image(body, name="the photo")
         except UnreadableImage as exc:
@@ -294,17 +377,62 @@ class _Service:
                 ) from exc
             raise PhoneRequestRefused(HTTPStatus.UNPROCESSABLE_ENTITY, exc.reason) from exc
         with self._lock:
-            frame = Frame(
-                image=image, timestamp=self._clock(), source=self._label, index=self.accepted
+            self._hand_over([image])
+            self._photos += 1
+            number = self._photos
+        height, width = image.shape[:2]
+        return {"accepted": True, "photo": number, "width": width, "height": height}
+
+    def accept_video(self, path: Path, kind: VideoKind) -> dict[str, object]:
+        """Turn the video spooled at ``path`` into frames for ``read``; the JSON answer.
+
+        Raises ``PhoneRequestRefused``.
+        """
+        try:
+            images = sample_video(
+                path,
+                kind,
+                keep=BURST_FRAMES,
+                max_frames=MAX_VIDEO_FRAMES,
+                max_pixels=MAX_VIDEO_FRAME_PIXELS,
             )
-            if not self.frames.put(frame):
-                raise PhoneRequestRefused(
-                    HTTPStatus.SERVICE_UNAVAILABLE,
-                    "The desktop is still busy with earlier photos. Try again in a moment.",
-                    retry_after=2.0,
-                )
-            self.accepted += 1
-        return frame
+        except UnreadableVideo as exc:
+            raise PhoneRequestRefused(HTTPStatus.UNPROCESSABLE_ENTITY, exc.reason) from exc
+        with self._lock:
+            self._hand_over(images)
+            self._videos += 1
+            number = self._videos
+        height, width = images[0].shape[:2]
+        return {
+            "accepted": True,
+            "video": number,
+            "frames": len(images),
+            "width": width,
+            "height": height,
+        }
+
+    def _hand_over(self, images: list[NDArray[np.uint8]]) -> None:
+        """Queue one upload's frames together, all or none; the caller holds the lock."""
+        now = self._clock()
+        frames = [
+            Frame(image=image, timestamp=now, source=self._label, index=self.accepted + offset)
+            for offset, image in enumerate(images)
+        ]
+        if not self.frames.put_group(frames):
+            raise PhoneRequestRefused(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "The desktop is still busy with earlier uploads. Try again in a moment.",
+                retry_after=2.0,
+            )
+        self.accepted += len(frames)
+
+
+def _check_size(noun: str, length: int, limit: int) -> None:
+    if length > limit:
+        raise PhoneRequestRefused(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"The {noun} is {length / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB.",
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -370,31 +498,53 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._unread = 0
         try:
-            self._unread = self._content_length()
+            self._unread = self._length = self._content_length()
             if urlsplit(self.path).path != "/upload":
                 raise PhoneRequestRefused(HTTPStatus.NOT_FOUND, "Uploads go to /upload.")
             self._service.gate.admit_upload(self._session())
-            if self._unread > self._service.max_upload_bytes:
-                raise PhoneRequestRefused(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                    f"The photo is {self._unread / 1e6:.1f} MB; "
-                    f"the limit is {self._service.max_upload_bytes / 1e6:.1f} MB.",
-                )
-            body = self.rfile.read(self._unread)
-            if len(body) != self._unread:
-                raise PhoneRequestRefused(
-                    HTTPStatus.BAD_REQUEST,
-                    f"The upload was cut short: {len(body)} of {self._unread} bytes.",
-                )
-            self._unread = 0
-            frame = self._service.accept(body)
+            head = self._read(min(self._unread, _SNIFF_BYTES))
+            kind = self._service.classify(head, self._length)
+            if kind is None:
+                reply = self._service.accept_photo(head + self._read(self._unread))
+            else:
+                reply = self._accept_video(head, kind)
         except PhoneRequestRefused as exc:
             self._drain()
             self._send_json(exc.status, {"accepted": False, "reason": exc.reason}, exc.retry_after)
         else:
-            height, width = frame.image.shape[:2]
-            reply = {"accepted": True, "photo": frame.index + 1, "width": width, "height": height}
             self._send_json(HTTPStatus.OK, reply)
+
+    def _accept_video(self, head: bytes, kind: VideoKind) -> dict[str, object]:
+        """Spool the body to a private temporary file, decode it there, then remove it."""
+        try:
+            descriptor, name = tempfile.mkstemp(prefix="hallmark-video-", suffix=kind.suffix)
+        except OSError as exc:
+            raise _unstorable(exc) from exc
+        path = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as spool:
+                spool.write(head)
+                self._copy_body(spool)
+            return self._service.accept_video(path, kind)
+        except OSError as exc:
+            raise _unstorable(exc) from exc
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _copy_body(self, out: BinaryIO) -> None:
+        while self._unread:
+            out.write(self._read(min(self._unread, _CHUNK)))
+
+    def _read(self, count: int) -> bytes:
+        """``count`` bytes of the body; 400 if the client sends fewer."""
+        data = self.rfile.read(count)
+        self._unread -= len(data)
+        if len(data) != count:
+            raise PhoneRequestRefused(
+                HTTPStatus.BAD_REQUEST,
+                f"The upload was cut short: {self._length - self._unread} of {self._length} bytes.",
+            )
+        return data
 
     def _pair(self, token: str) -> None:
         device = self.headers.get("User-Agent", "unknown browser")
@@ -459,6 +609,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.client_address[0], *args)
+
+
+def _unstorable(exc: OSError) -> PhoneRequestRefused:
+    return PhoneRequestRefused(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        f"The desktop cannot store the video to read it: {exc.strerror or exc}.",
+    )
 
 
 def _message_page(reason: str) -> bytes:

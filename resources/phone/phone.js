@@ -1,10 +1,16 @@
-// Hallmark phone capture page: pick or capture photos, upload them one at a time to the
-// paired desktop, and show each photo's answer. Served by app/capture/phone.py.
+// Hallmark phone capture page: pick or capture photos (and, when the desktop takes them,
+// a tilt video), upload them one at a time to the paired desktop, and show each answer.
+// Served by app/capture/phone.py.
 "use strict";
 
 (() => {
-  const meta = document.querySelector('meta[name="hallmark-max-upload-bytes"]');
-  const maxBytes = Number(meta && meta.content) || 20_000_000;
+  function limit(name, fallback) {
+    const meta = document.querySelector('meta[name="' + name + '"]');
+    const value = meta ? Number(meta.content) : NaN;
+    return Number.isFinite(value) ? value : fallback;
+  }
+  const photoKind = { noun: "photo", maxBytes: limit("hallmark-max-upload-bytes", 20_000_000) };
+  const videoKind = { noun: "video", maxBytes: limit("hallmark-max-video-bytes", 0) };
   const results = document.getElementById("results");
   const resultsTitle = document.getElementById("results-title");
   const waiting = [];
@@ -15,8 +21,13 @@
     return bytes < 1e6 ? Math.ceil(bytes / 1e3) + " kB" : (bytes / 1e6).toFixed(1) + " MB";
   }
 
-  function addRow(blob, name) {
-    const item = document.createElement("li");
+  function emptyTile() {
+    const tile = document.createElement("span");
+    tile.className = "thumb";
+    return tile;
+  }
+
+  function thumbnail(blob) {
     const thumb = document.createElement("img");
     thumb.className = "thumb";
     thumb.alt = "";
@@ -24,10 +35,14 @@
     thumb.addEventListener("load", () => URL.revokeObjectURL(thumb.src), { once: true });
     thumb.addEventListener("error", () => {  // not an image: an empty tile instead
       URL.revokeObjectURL(thumb.src);
-      const tile = document.createElement("span");
-      tile.className = "thumb";
-      thumb.replaceWith(tile);
+      thumb.replaceWith(emptyTile());
     }, { once: true });
+    return thumb;
+  }
+
+  function addRow(blob, name, kind) {
+    const item = document.createElement("li");
+    const thumb = kind === videoKind ? emptyTile() : thumbnail(blob);
     const title = document.createElement("span");
     title.textContent = name + " · " + size(blob.size);
     const progress = document.createElement("progress");
@@ -45,9 +60,11 @@
   function settle(row, reply) {
     row.progress.remove();
     if (reply.accepted) {
+      const pixels = " (" + reply.width + "×" + reply.height + ")";
       row.item.className = "accepted";
-      row.status.textContent =
-        "Accepted as photo " + reply.photo + " (" + reply.width + "×" + reply.height + ")";
+      row.status.textContent = reply.video
+        ? "Accepted as video " + reply.video + ": " + reply.frames + " frames" + pixels
+        : "Accepted as photo " + reply.photo + pixels;
     } else {
       row.item.className = "rejected";
       row.status.textContent = "Rejected: " + reply.reason;
@@ -62,6 +79,11 @@
       xhr.upload.addEventListener("progress", (event) => {
         if (event.lengthComputable) job.row.progress.value = event.loaded / event.total;
       });
+      if (job.kind === videoKind) {
+        xhr.upload.addEventListener("load", () => {
+          job.row.status.textContent = "Sent; the desktop is reading the frames…";
+        });
+      }
       xhr.addEventListener("load", () => {
         let reply;
         try {
@@ -91,26 +113,34 @@
     uploading = false;
   }
 
-  function send(blob, name) {
-    const row = addRow(blob, name);
-    if (blob.size > maxBytes) {
+  function send(blob, name, kind) {
+    const row = addRow(blob, name, kind);
+    if (blob.size > kind.maxBytes) {
       settle(row, {
         accepted: false,
-        reason: "The photo is " + size(blob.size) + "; the limit is " + size(maxBytes) + ".",
+        reason: "The " + kind.noun + " is " + size(blob.size) + "; the limit is " +
+          size(kind.maxBytes) + ".",
       });
       return;
     }
-    waiting.push({ blob, row });
+    waiting.push({ blob, row, kind });
     pump();
   }
 
-  function onFilesChosen(event) {
-    for (const file of event.target.files) send(file, file.name || "photo");
-    event.target.value = "";  // choosing the same file again fires "change" again
+  function chosen(kind) {
+    return (event) => {
+      for (const file of event.target.files) send(file, file.name || kind.noun, kind);
+      event.target.value = "";  // choosing the same file again fires "change" again
+    };
   }
 
-  document.getElementById("camera").addEventListener("change", onFilesChosen);
-  document.getElementById("gallery").addEventListener("change", onFilesChosen);
+  document.getElementById("camera").addEventListener("change", chosen(photoKind));
+  document.getElementById("gallery").addEventListener("change", chosen(photoKind));
+  if (videoKind.maxBytes > 0) {
+    document.getElementById("tilt-video").addEventListener("change", chosen(videoKind));
+    document.getElementById("tilt").hidden = false;
+    resultsTitle.textContent = "Photos and videos sent";
+  }
 
   // Live preview: browsers allow the camera only in a secure context (HTTPS or localhost).
   const live = document.getElementById("live");
@@ -130,7 +160,7 @@
     canvas.getContext("2d").drawImage(video, 0, 0);
     captured += 1;
     const name = "capture " + captured + ".jpg";
-    canvas.toBlob((blob) => blob && send(blob, name), "image/jpeg", 0.92);
+    canvas.toBlob((blob) => blob && send(blob, name, photoKind), "image/jpeg", 0.92);
   }
 
   async function startLive() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -62,3 +63,38 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+VIDEO_SIZE = (160, 120)  # (width, height)
+
+
+def _ramp_level(index: int) -> int:
+    """The grey level of frame ``index`` of a ``video``: each frame says which one it is."""
+    return 10 + 3 * index
+
+
+def video(folder: Path, count: int, *, fourcc: str = "mp4v", suffix: str = ".mp4") -> bytes:
+    """The bytes of a ``count``-frame video (at most 81) written by OpenCV in ``folder``."""
+    path = folder / f"ramp-{count}{suffix}"
+    width, height = VIDEO_SIZE
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), 30.0, VIDEO_SIZE)
+    assert writer.isOpened()
+    for index in range(count):
+        writer.write(np.full((height, width, 3), _ramp_level(index), dtype=np.uint8))
+    writer.release()
+    return path.read_bytes()
+
+
+def every_frame(path: Path) -> list[NDArray[np.uint8]]:
+    """All frames of the video at ``path``, read plainly with OpenCV: the oracle."""
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(np.asarray(image, np.uint8))
+    capture.release()
+    levels = [float(frame.mean()) for frame in frames]
+    assert levels == sorted(levels) and len(set(levels)) == len(levels)  # the ramp survived
+    return frames

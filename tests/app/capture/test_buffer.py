@@ -59,3 +59,28 @@ def test_bad_arguments_are_programming_errors() -> None:
         FrameBuffer(capacity=0, drop_oldest=True)
     with pytest.raises(ValueError, match="timeout must be >= 0"):
         FrameBuffer(capacity=1, drop_oldest=True).get(-1)
+
+
+def test_a_group_is_one_entry_taken_in_order_all_or_none() -> None:
+    buffer = FrameBuffer(capacity=2, max_items=5, drop_oldest=False)
+    assert buffer.put_group([_frame(0), _frame(1), _frame(2), _frame(3)])
+    assert not buffer.put_group([_frame(4), _frame(5)])  # 6 items: over max_items
+    assert buffer.put(_frame(4))
+    assert not buffer.put(_frame(5))  # two entries wait: full
+    assert [f.index for f in iter(lambda: buffer.get(0), None)] == [0, 1, 2, 3, 4]
+    assert buffer.put_group([_frame(6), _frame(7)]) and buffer.put(_frame(8))
+
+
+def test_a_live_buffer_drops_whole_entries_for_a_group() -> None:
+    buffer = FrameBuffer(capacity=2, max_items=3, drop_oldest=True)
+    assert buffer.put(_frame(0)) and buffer.put(_frame(1))
+    assert buffer.put_group([_frame(2), _frame(3)])
+    assert not buffer.put_group([_frame(i) for i in range(4)])  # could never fit
+    assert [f.index for f in iter(lambda: buffer.get(0), None)] == [1, 2, 3]
+
+
+def test_groups_need_room_and_items() -> None:
+    with pytest.raises(ValueError, match="max_items must be >= capacity \\(2\\), got 1"):
+        FrameBuffer(capacity=2, max_items=1, drop_oldest=False)
+    with pytest.raises(ValueError, match="a group needs at least one item"):
+        FrameBuffer(capacity=1, drop_oldest=False).put_group([])

@@ -9,7 +9,8 @@ import ipaddress
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -17,10 +18,11 @@ import httpx
 import numpy as np
 import pytest
 import zxingcpp
-from capture_samples import FakeClock, jpeg, marker
+from capture_samples import FakeClock, every_frame, jpeg, marker, video
 
 from app.capture.errors import SourceFailed, SourceNotFound
-from app.capture.phone import MAX_WAITING, PhoneSource, TlsFiles, lan_address
+from app.capture.phone import BURST_FRAMES, MAX_WAITING, PhoneSource, TlsFiles, lan_address
+from app.capture.source import Frame
 
 LIMIT = 50_000
 
@@ -265,3 +267,175 @@ def test_https_with_a_certificate(certificate: TlsFiles, clock: FakeClock) -> No
         assert frame is not None and marker(frame.image) == 4
         with pytest.raises(httpx.TransportError):  # plain HTTP to the TLS port
             httpx.get(phone.url().replace("https:", "http:"), timeout=5)
+
+
+VIDEO_LIMIT = 1_000_000
+
+
+@pytest.fixture
+def spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder uploads are spooled to: empty again after each video."""
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.fixture
+def video_phone(clock: FakeClock, spool: Path) -> Iterator[PhoneSource]:
+    source = PhoneSource(
+        host="127.0.0.1",
+        clock=clock,
+        videos=True,
+        max_video_bytes=VIDEO_LIMIT,
+        uploads_per_minute=30,
+    )
+    with source:
+        yield source
+
+
+@pytest.fixture
+def video_paired(video_phone: PhoneSource) -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30) as client:
+        assert client.get(video_phone.url()).status_code == 303
+        yield client
+
+
+def _read_all(phone: PhoneSource) -> list[Frame]:
+    return list(iter(lambda: phone.read(timeout=0), None))
+
+
+def test_a_tilt_video_arrives_as_evenly_sampled_frames_in_order(
+    video_phone: PhoneSource, video_paired: httpx.Client, tmp_path: Path, spool: Path
+) -> None:
+    body = video(tmp_path, 80)
+    reply = _upload(video_paired, video_phone, body)
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "accepted": True, "video": 1, "frames": BURST_FRAMES, "width": 160, "height": 120
+    }  # fmt: skip
+    frames = _read_all(video_phone)
+    (tmp_path / "sent.mp4").write_bytes(body)
+    reference = every_frame(tmp_path / "sent.mp4")
+    picks = np.linspace(0, 79, BURST_FRAMES).round().astype(int)
+    assert [frame.index for frame in frames] == list(range(BURST_FRAMES)) == list(range(60))
+    assert all(np.array_equal(f.image, reference[p]) for f, p in zip(frames, picks, strict=True))
+    assert list(spool.iterdir()) == []
+
+
+def test_a_short_video_gives_all_its_frames_and_photos_keep_their_numbers(
+    video_phone: PhoneSource, video_paired: httpx.Client, tmp_path: Path, spool: Path
+) -> None:
+    assert _upload(video_paired, video_phone, jpeg(2)).json()["photo"] == 1
+    reply = _upload(video_paired, video_phone, video(tmp_path, 20)).json()
+    assert (reply["video"], reply["frames"]) == (1, 20)
+    assert _upload(video_paired, video_phone, jpeg(3)).json()["photo"] == 2
+    frames = _read_all(video_phone)
+    assert [frame.index for frame in frames] == list(range(22))
+    assert (marker(frames[0].image), marker(frames[21].image)) == (2, 3)
+    levels = [float(frame.image.mean()) for frame in frames[1:21]]
+    assert levels == sorted(levels)
+    assert list(spool.iterdir()) == []
+
+
+def test_a_video_waits_whole_beside_photos_and_a_second_waits_its_turn(
+    video_phone: PhoneSource, video_paired: httpx.Client, tmp_path: Path
+) -> None:
+    body = video(tmp_path, 80)
+    assert _upload(video_paired, video_phone, body).status_code == 200
+    second = _upload(video_paired, video_phone, body)  # 120 frames would wait: too many
+    assert second.status_code == 503 and "busy with earlier uploads" in second.json()["reason"]
+    photos = [_upload(video_paired, video_phone, jpeg(1)).status_code for _ in range(MAX_WAITING)]
+    assert photos == [200] * (MAX_WAITING - 1) + [503]  # the video counts as one upload
+    frames = _read_all(video_phone)
+    assert [frame.index for frame in frames] == list(range(BURST_FRAMES + MAX_WAITING - 1))
+    assert _upload(video_paired, video_phone, body).status_code == 200
+    assert len(_read_all(video_phone)) == BURST_FRAMES
+
+
+def test_videos_are_refused_when_the_page_takes_photos_only(
+    phone: PhoneSource, paired: httpx.Client, tmp_path: Path
+) -> None:
+    reply = _upload(paired, phone, video(tmp_path, 20))
+    assert reply.status_code == 415
+    assert reply.json()["reason"] == "This page takes photos only: send a JPEG, PNG or WebP image."
+    assert phone.read(timeout=0) is None
+
+
+def _half(body: bytes) -> bytes:
+    return body[: len(body) // 2]
+
+
+def _garbage_after_ftyp(body: bytes) -> bytes:
+    return body[:32] + bytes(range(256)) * 40
+
+
+def _garbage_in_an_mdat_box(body: bytes) -> bytes:
+    ftyp = body[: int.from_bytes(body[:4], "big")]
+    return ftyp + (8 + 10_000).to_bytes(4, "big") + b"mdat" + bytes(range(250)) * 40
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_half, "the video is cut short"),
+        (_garbage_after_ftyp, "the video is cut short: it declares"),
+        (_garbage_in_an_mdat_box, "the video does not decode"),
+    ],
+)
+def test_damaged_videos_are_unprocessable(
+    video_phone: PhoneSource,
+    video_paired: httpx.Client,
+    tmp_path: Path,
+    spool: Path,
+    damage: Callable[[bytes], bytes],
+    reason: str,
+) -> None:
+    reply = _upload(video_paired, video_phone, damage(video(tmp_path, 80)))
+    assert reply.status_code == 422
+    assert reply.json()["accepted"] is False and reply.json()["reason"].startswith(reason)
+    assert video_phone.read(timeout=0) is None
+    assert list(spool.iterdir()) == []
+
+
+def test_oversize_video_is_refused_before_reading(
+    video_phone: PhoneSource, video_paired: httpx.Client, tmp_path: Path, spool: Path
+) -> None:
+    body = video(tmp_path, 20) + bytes(VIDEO_LIMIT)
+    reply = _upload(video_paired, video_phone, body)
+    assert reply.status_code == 413
+    assert reply.json()["reason"] == f"The video is {len(body) / 1e6:.1f} MB; the limit is 1.0 MB."
+    assert list(spool.iterdir()) == []
+
+
+def test_the_page_is_told_whether_videos_are_taken(
+    video_phone: PhoneSource, video_paired: httpx.Client, phone: PhoneSource, paired: httpx.Client
+) -> None:
+    with_videos = video_paired.get(f"{_base(video_phone)}/capture").text
+    photos_only = paired.get(f"{_base(phone)}/capture").text
+    meta = '<meta name="hallmark-max-video-bytes" content="{}">'
+    assert meta.format(VIDEO_LIMIT) in with_videos and meta.format(0) in photos_only
+    assert 'accept="video/*" capture="environment"' in with_videos
+    assert "tilt the item slowly towards every side for 3–5 seconds" in with_videos.lower()
+
+
+def test_a_video_that_cannot_be_spooled_is_a_server_error(
+    video_phone: PhoneSource,
+    video_paired: httpx.Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    reply = _upload(video_paired, video_phone, video(tmp_path, 20))
+    assert reply.status_code == 500
+    assert reply.json()["reason"].startswith("The desktop cannot store the video to read it: ")
+
+
+def test_neither_photo_nor_video_is_unsupported(
+    video_phone: PhoneSource, video_paired: httpx.Client
+) -> None:
+    reply = _upload(video_paired, video_phone, b"%PDF-1.7 not a photo")
+    assert reply.status_code == 415
+    assert reply.json()["reason"] == (
+        "Not a photo or video: send a JPEG, PNG or WebP image, or a video."
+    )
