@@ -91,6 +91,7 @@ class HologramPage(CapturePage):
         self.capture = CapturePanel(pool, kind=SourceKind.CAMERA)
         self.capture.auto.setChecked(False)
         self.capture.auto.setVisible(False)  # every frame is offered to the burst instead
+        self.capture.phone_videos = True
         self.capture.analysed.connect(self._on_frame)
         self.capture.ended.connect(self._on_source_ended)
         self.item = ItemFields()
@@ -101,6 +102,9 @@ class HologramPage(CapturePage):
         self.capture.live.good = "good: now tilt it slowly, towards every side"
         self.record = QPushButton("&Record a new burst")
         self.record.clicked.connect(self.start_recording)
+        self.finish = QPushButton("Analyse the burst &now")
+        self.finish.setToolTip("Stop recording and analyse the frames kept so far")
+        self.finish.clicked.connect(self.finish_recording)
         open_folder = QPushButton("Open burst &folder…")
         open_folder.clicked.connect(self._on_open_folder)
         open_video = QPushButton("Open burst vi&deo…")
@@ -111,12 +115,13 @@ class HologramPage(CapturePage):
         side.addWidget(self.missing)
         side.addWidget(self.verdict)
         side.addStretch(1)
-        for button in (self.record, open_folder, open_video):
+        for button in (self.finish, self.record, open_folder, open_video):
             side.addWidget(button)
         layout = QHBoxLayout(self)
         layout.addWidget(self.capture, 3)
         layout.addLayout(side, 2)
         self.record.setEnabled(False)
+        self.finish.setEnabled(False)
 
     def set_reference(self, template: HologramTemplate | None) -> None:
         """A hologram to match bursts against instead of the ledger's (None: the ledger's)."""
@@ -136,6 +141,16 @@ class HologramPage(CapturePage):
         self.verdict.show_look(Look.IDLE, "")
         self.record.setEnabled(False)
 
+    @Slot()
+    def finish_recording(self) -> None:
+        """Analyse the frames kept so far (enough for a burst, not yet complete): for a
+        phone video or a sweep the user judges done."""
+        if (
+            self.recorder is not None
+            and len(self.recorder.frames) >= self.recorder.params.min_frames
+        ):
+            self.analyse(tuple(self.recorder.frames))
+
     def analyse(self, source: Burst) -> None:
         """Analyse the burst ``source`` in the pool; the result is shown when it comes.
 
@@ -145,6 +160,7 @@ class HologramPage(CapturePage):
         """
         self.recorder = None
         self._coverage.cancel()
+        self.finish.setEnabled(False)
         what = source.name if isinstance(source, Path) else f"{len(source)} frames"
         self.verdict.show_look(Look.BUSY, f"Analysing {what}…")
         if self._reference is None and self._workspace is not None:
@@ -172,6 +188,7 @@ class HologramPage(CapturePage):
                 self.missing.setText("Show the item's code to start the burst.")
             return
         frames = tuple(recorder.frames)
+        self.finish.setEnabled(len(frames) >= recorder.params.min_frames)
         self._coverage.submit(partial(_coverage, frames))
 
     @Slot()

@@ -109,6 +109,8 @@ class CapturePanel(QWidget):
         """``kind`` is the source offered first."""
         super().__init__(parent)
         self._feed: FrameFeed | None = None
+        self.phone_videos = False
+        """Whether the phone page offers a short video too (a hologram's tilt burst)."""
         self.camera = ""
         """The camera the Camera source opens (``QCameraDevice.id``, `Settings.camera`);
         empty for the system default."""
@@ -195,7 +197,7 @@ class CapturePanel(QWidget):
 
     def open_phone(self, phone: PhoneSource | None = None) -> PhoneSource | None:
         """Serve the phone page and show its pairing QR code; the source, if it opened."""
-        phone = phone or PhoneSource()
+        phone = phone or PhoneSource(videos=self.phone_videos)
         if not self.open_source(phone, Mode.STILL):
             return None
         self._qr.setPixmap(QPixmap.fromImage(QImage.fromData(phone.qr_png(scale=4))))

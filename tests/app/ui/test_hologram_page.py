@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from pytestqt.qtbot import QtBot
 
 from app.capture.files import ImageFiles
+from app.capture.phone import PhoneSource
 from app.ui.hologram_page import HologramPage
 from app.ui.widgets.capture_panel import Mode
 from app.ui.widgets.verdict import Look
@@ -86,3 +88,47 @@ def test_frames_without_the_code_start_no_burst(qtbot: QtBot, tmp_path: Path) ->
     assert page.recorder is not None and page.recorder.skipped == 3
     assert page.missing.text() == "Show the item's code to start the burst."
     assert page.verdict.look == Look.IDLE
+
+
+def test_a_tilt_video_from_the_phone_is_recorded_and_analysed(
+    qtbot: QtBot, shots: tuple[list[np.ndarray], Path], tmp_path: Path
+) -> None:
+    enrol, folder = shots
+    clip = tmp_path / "tilt.mp4"
+    frames = [cv2.imread(str(p)) for p in sorted(folder.iterdir())]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10, (480, 360))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    page = HologramPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    page.set_reference(extract_hologram(enrol))
+    assert page.capture.phone_videos  # the panel's own phone page offers a video
+    phone = page.capture.open_phone(PhoneSource(host="127.0.0.1", videos=True))
+    assert phone is not None
+    url = phone.url()
+    with httpx.Client(timeout=30) as client:
+        assert client.get(url).status_code == 303  # paired
+        with qtbot.waitSignal(page.analysed, timeout=120_000) as blocker:
+            reply = client.post(url.split("/p/")[0] + "/upload", content=clip.read_bytes())
+            assert reply.json()["frames"] == len(frames)
+    assert blocker.args[0].verdict.decision.value in ("genuine", "retake")
+    with qtbot.waitSignal(page.capture.ended, timeout=30_000):
+        page.capture.stop_source()
+
+
+def test_analyse_now_takes_the_frames_kept_so_far(
+    qtbot: QtBot, shots: tuple[list[np.ndarray], Path]
+) -> None:
+    enrol, _ = shots
+    page = HologramPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    page.set_reference(extract_hologram(enrol))
+    assert page.recorder is not None
+    page.recorder.frames.extend(enrol[:9])
+    page.finish_recording()  # fewer than a burst: nothing happens
+    assert page.recorder is not None and page.verdict.look == Look.IDLE
+    page.recorder.frames.append(enrol[9])
+    with qtbot.waitSignal(page.analysed, timeout=60_000) as blocker:
+        page.finish_recording()
+    assert blocker.args[0].verdict is not None and page.recorder is None
