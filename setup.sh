@@ -9,13 +9,15 @@ missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+python=${PYTHON:-python3.11}
+# Debian's own Python makes venvs only with its separate venv package.
+"$python" -c "import ensurepip" >/dev/null 2>&1 || missing+=("$(basename "$python")-venv")
 if ((${#missing[@]})); then
     if [[ $(id -u) -eq 0 ]]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-python=${PYTHON:-python3.11}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 stamp=.venv/.hallmark-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
