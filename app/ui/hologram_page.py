@@ -94,6 +94,7 @@ class HologramPage(CapturePage):
         self.capture.phone_videos = True
         self.capture.analysed.connect(self._on_frame)
         self.capture.ended.connect(self._on_source_ended)
+        self.capture.status.connect(self.status)
         self.item = ItemFields()
         self.ring = ProgressRing()
         self.missing = QLabel("Tilt the item round, towards every side.")
