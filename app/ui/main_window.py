@@ -38,6 +38,7 @@ from app.ui.inspect_page import InspectPage
 from app.ui.ledger_page import LedgerPage
 from app.ui.refcounts import pin_singletons
 from app.ui.settings_page import SettingsPage
+from app.ui.ui_thread_gc import UiThreadCollector
 from app.ui.verify_page import VerifyPage
 
 if TYPE_CHECKING:
@@ -259,6 +260,7 @@ def run(argv: Sequence[str], *, screenshot: Path | None = None) -> int:
     app = QApplication(list(argv))
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    UiThreadCollector(app)  # no cyclic collection on pool threads: app/ui/ui_thread_gc.py
     window = MainWindow(Places.default(), QThreadPool.globalInstance(), Settings.open())
     window.show()
     window.start()
