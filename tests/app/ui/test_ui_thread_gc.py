@@ -27,6 +27,7 @@ class _Cycle:
 def _leave_a_cycle_then_allocate_on_a_worker(finalised_on: list[str]) -> list[list[int]]:
     """Drop a cycle, then make far more containers than generation 0's threshold on a
     worker thread (as a Numba compile does); returns them, so they stay counted."""
+    gc.collect()  # counts from zero: this thread's few allocations next cannot trigger one
     _Cycle(finalised_on)
     kept: list[list[int]] = []
     worker = threading.Thread(
