@@ -14,12 +14,24 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 log = logging.getLogger(__name__)
 
 
 class _Signals(QObject):
+    """A task's signals: a child of the application, deleted (`deleteLater`) on the UI
+    thread once the task has run; the pool deletes the task itself on its own thread."""
+
     done = Signal(object)
     failed = Signal(object)
     step = Signal(object)
@@ -35,7 +47,7 @@ class Task(QRunnable):
 
     def __init__(self, call: Callable[[], object]) -> None:
         super().__init__()
-        self.signals = _Signals()
+        self.signals = _Signals(QCoreApplication.instance())
         self._call = call
 
     @classmethod
@@ -54,6 +66,8 @@ class Task(QRunnable):
             self.signals.failed.emit(exc)
         else:
             self.signals.done.emit(result)
+        finally:
+            self.signals.deleteLater()
 
 
 def _drain(make: Callable[[], Iterable[object]], emit: Callable[[object], None]) -> int:

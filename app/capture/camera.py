@@ -254,6 +254,11 @@ class SinkReader(QObject):
         # Direct: convert on the thread that delivers the frame, not the UI thread.
         self.sink.videoFrameChanged.connect(self._on_frame, Qt.ConnectionType.DirectConnection)
 
+    def detach(self) -> None:
+        """Take no more frames from the sink: before deleting it, whose frames may
+        arrive on another thread."""
+        self.sink.videoFrameChanged.disconnect(self._on_frame)
+
     @Slot(QVideoFrame)
     def _on_frame(self, video_frame: QVideoFrame) -> None:
         if not video_frame.isValid():
@@ -284,9 +289,12 @@ class _CameraSession(QObject):
         *,
         label: str,
     ) -> None:
-        super().__init__()
+        # A child of the application: `QtCamera.close` drops the last Python reference
+        # on the feed's worker thread, which would otherwise destroy the camera there.
+        super().__init__(QCoreApplication.instance())
         self._camera = QCamera(device, self)
         if self._camera.error() != QCamera.Error.NoError:  # e.g. unplugged since listed
+            self.deleteLater()
             raise SourceFailed(label, self._camera.errorString())
         if fmt is not None:
             self._camera.setCameraFormat(_qt_format(device, fmt))
@@ -321,6 +329,7 @@ class _CameraSession(QObject):
 
     @Slot()
     def _stop(self) -> None:
+        self.reader.detach()
         self._camera.stop()
         self.deleteLater()
 

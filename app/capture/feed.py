@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from app.capture.errors import CaptureError, FrameRejected, StreamEnded
 from app.capture.source import Frame, FrameSource
@@ -14,9 +14,11 @@ log = logging.getLogger(__name__)
 
 
 class _WorkerSignals(QObject):
-    """What the worker thread emits. Parentless and held by the feed's Python object, so
-    it outlives a feed deleted with its parent while the worker finishes: the queued
-    calls to the deleted feed are dropped instead of failing in the worker."""
+    """What one run's worker thread emits. A child of the application, not of the feed,
+    so it outlives a feed deleted with its parent while the worker finishes (the queued
+    calls to the deleted feed are dropped instead of failing in the worker); the worker
+    ends by `deleteLater`, so it is destroyed on the UI thread it lives on, never on the
+    worker (app/ui/ui_thread_gc.py says why that matters)."""
 
     arrived = Signal()
     failed = Signal(object)
@@ -65,10 +67,6 @@ class FrameFeed(QObject):
         self._consumed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._worker = _WorkerSignals()
-        self._worker.arrived.connect(self._deliver)
-        self._worker.failed.connect(self._report)
-        self._worker.ended.connect(self._on_worker_ended)
 
     @property
     def running(self) -> bool:
@@ -90,8 +88,12 @@ class FrameFeed(QObject):
             raise RuntimeError("FrameFeed is already running")
         self._source.open()
         self._stop.clear()
+        worker = _WorkerSignals(QCoreApplication.instance())
+        worker.arrived.connect(self._deliver)
+        worker.failed.connect(self._report)
+        worker.ended.connect(self._on_worker_ended)
         self._thread = threading.Thread(
-            target=self._run, name=f"feed {self._source.describe()}", daemon=True
+            target=self._run, args=(worker,), name=f"feed {self._source.describe()}", daemon=True
         )
         self._thread.start()
 
@@ -117,32 +119,33 @@ class FrameFeed(QObject):
             return not thread.is_alive()
         return True
 
-    def _run(self) -> None:
+    def _run(self, worker: _WorkerSignals) -> None:
         try:
             try:
-                self._read_until_stopped()
+                self._read_until_stopped(worker)
             finally:
                 self._source.close()
         except Exception as exc:  # the worker boundary: every error reaches the UI thread
             if not isinstance(exc, CaptureError):
                 log.exception("reading %s failed", self._source.describe())
-            self._worker.failed.emit(exc)
+            worker.failed.emit(exc)
         finally:
-            self._worker.ended.emit()
+            worker.ended.emit()
+            worker.deleteLater()
 
-    def _read_until_stopped(self) -> None:
+    def _read_until_stopped(self, worker: _WorkerSignals) -> None:
         while not self._stop.is_set():
             try:
                 frame = self._source.read(self._poll_interval)
             except StreamEnded:
                 return
             except FrameRejected as exc:
-                self._worker.failed.emit(exc)
+                worker.failed.emit(exc)
                 continue
             if frame is not None:
-                self._post(frame)
+                self._post(frame, worker)
 
-    def _post(self, frame: Frame) -> None:
+    def _post(self, frame: Frame, worker: _WorkerSignals) -> None:
         """Hand ``frame`` to the UI thread, notifying it only if it has nothing pending."""
         with self._lock:
             notify = self._latest is None
@@ -151,7 +154,7 @@ class FrameFeed(QObject):
             self._latest = frame
             self._consumed.clear()
         if notify:
-            self._worker.arrived.emit()
+            worker.arrived.emit()
         if not self._drop_stale:
             while not self._consumed.wait(self._poll_interval):
                 if self._stop.is_set():

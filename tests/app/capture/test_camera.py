@@ -7,10 +7,13 @@ import threading
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtMultimedia import QCamera, QVideoFrame
+from PySide6.QtMultimedia import QCamera, QCameraDevice, QVideoFrame
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from app.capture import camera
 from app.capture.camera import (
     CameraControls,
     CameraFormat,
@@ -90,6 +93,37 @@ def test_a_sink_reader_turns_video_frames_into_frames(qapp: QApplication) -> Non
     assert int(frame.image[0, 0, 0]) == 80  # newest only
     reader.sink.setVideoFrame(QVideoFrame())  # an empty frame (camera stopping) is ignored
     assert reader.frames.get(timeout=0) is None
+
+
+class _PresentCamera(QCamera):
+    """A camera without a device that reports no error, so a session opens here."""
+
+    def error(self) -> QCamera.Error:
+        return QCamera.Error.NoError
+
+
+def test_a_camera_closed_by_the_feed_thread_is_deleted_on_the_ui_thread(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed closes its source on its worker, which drops the session's last Python
+    reference there; the camera behind it belongs to the UI thread and must die there."""
+    monkeypatch.setattr(camera, "QCamera", _PresentCamera)
+    monkeypatch.setattr(QtCamera, "_find_device", lambda _self: QCameraDevice())
+    source = QtCamera()
+    source.open()
+    destroyed_on: list[str] = []
+    session = source._session
+    assert session is not None
+    session.destroyed.connect(
+        lambda: destroyed_on.append(threading.current_thread().name),
+        Qt.ConnectionType.DirectConnection,
+    )
+    del session
+    worker = threading.Thread(target=source.close, name="feed worker")
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: bool(destroyed_on), timeout=5_000)
+    assert destroyed_on == [threading.main_thread().name]
 
 
 def test_controls_of_a_camera_without_device(qapp: QApplication) -> None:

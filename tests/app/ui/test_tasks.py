@@ -1,4 +1,5 @@
-"""`LatestOnly`: one call at a time, the newest waiting, older ones dropped, rate bounded."""
+"""`Task` and `LatestOnly`: a task's signals die on the UI thread; one call at a time, the
+newest waiting, older ones dropped, rate bounded."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QObject, Qt, QThreadPool, Slot
 from pytestqt.qtbot import QtBot
 
-from app.tasks import LatestOnly
+from app.tasks import LatestOnly, Task
 
 TIMEOUT_MS = 10_000
 
@@ -76,3 +77,32 @@ def test_a_failing_call_reports_and_the_next_one_runs(qtbot: QtBot) -> None:
 def test_the_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         LatestOnly(QThreadPool.globalInstance(), rate=0)
+
+
+class _Results(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[object] = []
+
+    @Slot(object)
+    def on_done(self, value: object) -> None:
+        self.values.append(value)
+
+
+def _start(results: _Results, destroyed_on: list[str]) -> None:
+    """Start a task and keep no reference to it: the pool deletes it on its own thread."""
+    task = Task(lambda: 7)
+    task.signals.done.connect(results.on_done)
+    task.signals.destroyed.connect(
+        lambda: destroyed_on.append(threading.current_thread().name),
+        Qt.ConnectionType.DirectConnection,
+    )
+    QThreadPool.globalInstance().start(task)
+
+
+def test_a_tasks_signals_are_deleted_on_the_ui_thread_after_reporting(qtbot: QtBot) -> None:
+    results, destroyed_on = _Results(), []
+    _start(results, destroyed_on)
+    qtbot.waitUntil(lambda: bool(destroyed_on), timeout=TIMEOUT_MS)
+    assert results.values == [7]
+    assert destroyed_on == [threading.main_thread().name]
