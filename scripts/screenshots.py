@@ -44,6 +44,7 @@ def main(out: Path) -> int:
     from app.settings import Settings
     from app.ui.main_window import MainWindow
     from app.ui.refcounts import pin_singletons
+    from app.ui.ui_thread_gc import UiThreadCollector
     from app.ui.widgets.capture_panel import Mode
     from fingerprint.synth import Material, Tier, capture, make_item, print_copy
     from registry_client.bundle import Selection, SelectionKind, export_bundle
@@ -52,6 +53,7 @@ def main(out: Path) -> int:
 
     pin_singletons()
     app = QApplication(sys.argv[:1])
+    UiThreadCollector(app)  # as `hallmark gui` does: app/ui/ui_thread_gc.py
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "ini"))
 
     def wait(done: Callable[[], bool], what: str) -> None:

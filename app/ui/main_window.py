@@ -9,6 +9,7 @@ certificate of the last verification; size, position and page are remembered.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -44,6 +45,8 @@ from app.ui.verify_page import VerifyPage
 if TYPE_CHECKING:
     from app.jobs import Places, Workspace
     from app.selftest import SelfTestReport
+
+log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_MS = 10_000
 SCREENSHOT_TIMEOUT_S = 60.0
@@ -238,11 +241,13 @@ class MainWindow(QMainWindow):
             page.shutdown(SHUTDOWN_WAIT_MS / 1000)
         self.enrol_page.cancel()
         self.ledger_page.cancel()
-        self._pool.waitForDone(SHUTDOWN_WAIT_MS)
-        self.ledger_page.close_view()
-        for opened in (self._workspace, *self._retired):
-            if opened is not None:
-                opened.close()
+        if self._pool.waitForDone(SHUTDOWN_WAIT_MS):
+            self.ledger_page.close_view()
+            for opened in (self._workspace, *self._retired):
+                if opened is not None:
+                    opened.close()
+        else:  # a task still writes: leave its ledger to the process's exit, not under it
+            log.warning("tasks still running after %d ms; ledgers left open", SHUTDOWN_WAIT_MS)
         self._workspace, self._retired = None, []
         super().closeEvent(event)
 

@@ -3,15 +3,19 @@ its geometry and page."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
+import pytest
 from PySide6.QtCore import QSize, Qt, QThreadPool
 from pytestqt.qtbot import QtBot
 
 from app.flows.enrol import enrol
 from app.flows.verify import Outcome, Verification
-from app.jobs import Places
+from app.jobs import Places, Workspace
 from app.settings import Settings
+from app.tasks import Task
+from app.ui import main_window
 from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:  # not imported at run time: another folder's conftest may own the name
@@ -96,3 +100,38 @@ def test_the_verify_place_is_remembered(qtbot: QtBot, places: Places) -> None:
     window.verify_page.place.setText("Shop 12, Lyon")
     window.close()
     assert _window(qtbot, places).verify_page.place.text() == "Shop 12, Lyon"
+
+
+def test_closing_while_a_task_still_runs_leaves_the_ledger_to_it(
+    qtbot: QtBot, places: Places, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task still writing when the wait for the pool runs out keeps its ledger open."""
+    really_close = Workspace.close
+    closed: list[Workspace] = []
+
+    def close(workspace: Workspace) -> None:
+        closed.append(workspace)
+        really_close(workspace)
+
+    monkeypatch.setattr(Workspace, "close", close)
+    monkeypatch.setattr(main_window, "SHUTDOWN_WAIT_MS", 50)
+    window = _window(qtbot, places)
+    window.start()
+    qtbot.waitUntil(lambda: window.workspace is not None, timeout=TIMEOUT_MS)
+    workspace = window.workspace
+    assert workspace is not None
+    pool = QThreadPool.globalInstance()
+    pool.waitForDone(TIMEOUT_MS)  # the warm-up too
+    release = threading.Event()
+    pool.start(Task(lambda: release.wait(TIMEOUT_MS / 1000)))
+    window.close()
+    assert closed == []
+    release.set()
+    assert pool.waitForDone(TIMEOUT_MS)
+    workspace.close()  # what the process's exit would do
+    again = _window(qtbot, places)
+    again.start()
+    qtbot.waitUntil(lambda: again.workspace is not None, timeout=TIMEOUT_MS)
+    pool.waitForDone(TIMEOUT_MS)
+    again.close()
+    assert len(closed) == 2  # with nothing running, the window closes its ledger itself
