@@ -60,8 +60,9 @@ class LedgerPage(QWidget):
         super().__init__(parent)
         self._pool = pool
         self._view: LogView | None = None
-        self._owned: LogView | None = None
-        """The view `browse` opened, closed when replaced."""
+        self._owned: list[LogView] = []
+        """The views `browse` opened: tasks may still read one replaced, so all are
+        closed by `close_view`, once the pool is idle."""
         self._target = ""
         self._cancel_search = threading.Event()
         self._found: list[int] = []
@@ -158,17 +159,17 @@ class LedgerPage(QWidget):
     def set_view(self, view: LogView) -> None:
         """Browse ``view`` from now on; the caller owns it (see `browse`)."""
         self.cancel()
-        self.close_view()
         self._view = view
         self._where.setText(f"Registry: {view.name}")
         self.model.reset(None, 0)
         self.refresh()
 
     def close_view(self) -> None:
-        """Close the registry if this page opened it (`browse` with a target)."""
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
+        """Close the registries this page opened (`browse` with a target), the one shown
+        and those replaced; call once no task of the page runs (the window's close)."""
+        for view in self._owned:
+            view.close()
+        self._owned = []
 
     @Slot(object)
     def _on_opened(self, view: LogView) -> None:
@@ -176,7 +177,7 @@ class LedgerPage(QWidget):
             view.close()
             return
         self.set_view(view)
-        self._owned = view
+        self._owned.append(view)
 
     @Slot(object)
     def _on_open_failed(self, error: Exception) -> None:

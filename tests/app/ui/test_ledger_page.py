@@ -24,6 +24,7 @@ from app.flows.ledger_browse import (
     rows,
     search,
 )
+from app.jobs import Workspace
 from app.ui.ledger_model import LOADING
 from app.ui.ledger_page import LedgerPage
 from fingerprint.template import SCHEME, VERSION
@@ -241,3 +242,28 @@ def test_page_reports_a_fork_as_a_failed_check(qtbot: QtBot, view: LogView, fork
     finally:
         QThreadPool.globalInstance().waitForDone(TIMEOUT_MS)
         other.close()
+
+
+def test_a_registry_switched_away_from_stays_open_for_its_running_audit(
+    qtbot: QtBot, ledger: Ledger, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+    really_close = LogView.close
+
+    def close(view: LogView) -> None:
+        closed.append(view.name)
+        really_close(view)
+
+    monkeypatch.setattr(LogView, "close", close)
+    page = LedgerPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    page.browse(str(ledger.path), None, workspace)
+    qtbot.waitUntil(lambda: page.view is not None, timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(page.checked, timeout=TIMEOUT_MS) as done:
+        page.full_audit()
+        page.browse("", None, workspace)  # Settings: back to the local ledger, mid-audit
+    assert isinstance(done.args[0], LogCheck), done.args[0]
+    assert closed == []
+    QThreadPool.globalInstance().waitForDone(TIMEOUT_MS)
+    page.close_view()
+    assert closed == [str(ledger.path)]  # the opened one; the local ledger is the window's
