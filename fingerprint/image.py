@@ -45,11 +45,11 @@ def load(source: str | os.PathLike[str] | bytes) -> NDArray[np.uint8 | np.uint16
         name = str(path)
         try:
             size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ImageError(f"{name} is {size} bytes; the limit is {MAX_FILE_BYTES}")
+            data = path.read_bytes()  # a folder or an unreadable file fails here
         except OSError as exc:
             raise ImageError(f"cannot read {name}: {exc.strerror or exc}") from exc
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"{name} is {size} bytes; the limit is {MAX_FILE_BYTES}")
-        data = path.read_bytes()
     if not data:
         raise ImageError(f"{name} is empty")
     if len(data) > MAX_FILE_BYTES:

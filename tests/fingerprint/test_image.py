@@ -83,13 +83,17 @@ def test_truncated_jpeg_is_refused(bgr: np.ndarray) -> None:
         load(data.tobytes()[: len(data) // 2])
 
 
-def test_non_image_and_missing_and_empty(tmp_path: Path) -> None:
+def test_non_image_missing_folder_and_empty(tmp_path: Path) -> None:
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     with pytest.raises(ImageError, match="not an image"):
         to_gray(text)
     with pytest.raises(ImageError, match="cannot read"):
         to_gray(tmp_path / "missing.png")
+    folder = tmp_path / "scans.png"
+    folder.mkdir()
+    with pytest.raises(ImageError, match="cannot read .*scans.png: Is a directory"):
+        to_gray(folder)
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
     with pytest.raises(ImageError, match="empty"):
