@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from app.capture.decode import sniff
 from app.capture.errors import UnreadableVideo
+from fingerprint.video import open_video
 
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 _MAX_TOP_LEVEL = 1024  # boxes or elements; real files have a handful
@@ -173,12 +174,10 @@ def _too_big(width: int, height: int, max_pixels: int) -> str:
 
 @contextmanager
 def _capture(path: Path) -> Iterator[cv2.VideoCapture]:
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    capture = open_video(path)
+    if capture is None:
+        raise UnreadableVideo("the video does not decode (damaged, cut short, or an unknown codec)")
     try:
-        if not capture.isOpened():
-            raise UnreadableVideo(
-                "the video does not decode (damaged, cut short, or an unknown codec)"
-            )
         yield capture
     finally:
         capture.release()

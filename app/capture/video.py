@@ -10,6 +10,7 @@ import numpy as np
 
 from app.capture.errors import SourceFailed, SourceNotFound, StreamEnded
 from app.capture.source import Frame, FrameSource
+from fingerprint.video import open_video
 
 
 class VideoFile(FrameSource):
@@ -27,9 +28,8 @@ class VideoFile(FrameSource):
         """Open the file; ``SourceNotFound`` if it is missing, ``SourceFailed`` if undecodable."""
         if not self._path.is_file():
             raise SourceNotFound(f"video file {self._path}")
-        capture = cv2.VideoCapture(str(self._path), cv2.CAP_FFMPEG)
-        if not capture.isOpened():
-            capture.release()
+        capture = open_video(self._path)
+        if capture is None:
             raise SourceFailed(self.describe(), f"{self._path} is not a video OpenCV can decode")
         self.close()
         self._capture = capture

@@ -11,7 +11,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -19,6 +18,7 @@ from fingerprint.errors import ImageError
 from fingerprint.hologram.errors import BurstError
 from fingerprint.hologram.params import BurstParams
 from fingerprint.image import load
+from fingerprint.video import open_video
 
 Frame = NDArray[np.uint8]
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"})
@@ -99,10 +99,10 @@ def _read_image(path: Path) -> Frame:
 
 
 def _read_video(path: Path, keep: int) -> list[Frame]:
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    capture = open_video(path)
+    if capture is None:
+        raise BurstError(f"{path} is not a video OpenCV can decode")
     try:
-        if not capture.isOpened():
-            raise BurstError(f"{path} is not a video OpenCV can decode")
         frames: list[Frame] = []
         while len(frames) < MAX_VIDEO_FRAMES:
             ok, image = capture.read()
