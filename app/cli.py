@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, OSError, ValueError) as exc:
         # FingerprintError, PairsFormatError and manifest errors are ValueErrors with a
         # specific message; anything else is a bug and keeps its traceback.
-        print(f"hallmark: error: {exc}", file=sys.stderr)
+        print(f"hallmark: error: {_message(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         if not getattr(sys, "frozen", False):
@@ -50,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+
+
+def _message(exc: Exception) -> str:
+    """One line for the user: an OS error as ``FILE: reason`` (not ``[Errno 2] …``)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -37,8 +37,10 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     """The pairs as written in the file, checked for shape."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PairsFormatError(f"cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        raise PairsFormatError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PairsFormatError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or tuple(c.strip() for c in rows[0]) != HEADER:
         found = ",".join(rows[0]) if rows else "nothing"

@@ -75,6 +75,31 @@ def test_compare_refuses_a_bad_header(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not (tmp_path / "s.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read {path}: No such file or directory"),
+        (b"reference,probe\n\xff\xfe.png,y.png\n", "{path} is not UTF-8 text (byte 16)"),
+    ],
+)
+def test_compare_says_why_the_pairs_file_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    pairs = tmp_path / "pairs.csv"
+    if content is not None:
+        pairs.write_bytes(content)
+    assert main(["compare", "--pairs", str(pairs), "--out", str(tmp_path / "s.csv")]) == 2
+    assert capsys.readouterr().err == f"hallmark: error: {message.format(path=pairs)}\n"
+
+
+def test_a_missing_file_is_named_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.hmh"
+    assert main(["holo", "match", str(missing), str(missing)]) == 2
+    assert capsys.readouterr().err == f"hallmark: error: {missing}: No such file or directory\n"
+
+
 def test_eval_writes_json_png_and_html(
     dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
