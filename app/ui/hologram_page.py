@@ -85,6 +85,8 @@ class HologramPage(CapturePage):
         self._workspace: Workspace | None = None
         self.recorder: BurstRecorder | None = BurstRecorder()
         """The burst being recorded; ``None`` while none is (analysing, or shown)."""
+        self._burst = 0
+        """Which recorder's frames a coverage answer is about (a late one is dropped)."""
         self._coverage = LatestOnly(pool, rate=COVERAGE_RATE, parent=self)
         self._coverage.done.connect(self._on_coverage)
         self._coverage.failed.connect(self._show_error)
@@ -136,6 +138,7 @@ class HologramPage(CapturePage):
     def start_recording(self) -> None:
         """Forget the last burst and record a new one from the frames that come next."""
         self.recorder = BurstRecorder()
+        self._burst += 1
         self._coverage.cancel()
         self.ring.set_coverage(None)
         self.missing.setText("Recording: tilt the item slowly towards every side.")
@@ -184,13 +187,20 @@ class HologramPage(CapturePage):
         recorder = self.recorder
         if recorder is None:
             return
-        if not recorder.offer(result.frame.image, code_seen=result.analysis.code is not None):
+        analysis = result.analysis
+        item = None if analysis.serial is None else (analysis.gtin, analysis.serial)
+        if recorder.is_another_item(item):
+            self.start_recording()
+            self.status.emit(f"Hologram: another item ({analysis.serial}), a new burst")
+            recorder = self.recorder
+            assert recorder is not None
+        if not recorder.offer(result.frame.image, item=item):
             if not recorder.frames:
                 self.missing.setText("Show the item's code to start the burst.")
             return
         frames = tuple(recorder.frames)
         self.finish.setEnabled(len(frames) >= recorder.params.min_frames)
-        self._coverage.submit(partial(_coverage, frames))
+        self._coverage.submit(partial(_coverage, self._burst, frames))
 
     @Slot()
     def _on_source_ended(self) -> None:
@@ -208,11 +218,11 @@ class HologramPage(CapturePage):
         self.analyse(tuple(recorder.frames))
 
     @Slot(object)
-    def _on_coverage(self, counted: tuple[int, TiltCoverage]) -> None:
+    def _on_coverage(self, counted: tuple[int, int, TiltCoverage]) -> None:
+        burst, count, coverage = counted
         recorder = self.recorder
-        if recorder is None:
-            return  # a late answer for a burst already analysed
-        count, coverage = counted
+        if recorder is None or burst != self._burst:
+            return  # a late answer for a burst already analysed or replaced
         self._show_coverage(coverage, f"{len(recorder.frames)} frames. ")
         if recorder.done(coverage, count):
             self.analyse(tuple(recorder.frames))
@@ -259,6 +269,7 @@ class HologramPage(CapturePage):
         self.record.setEnabled(True)
 
 
-def _coverage(frames: tuple[NDArray[np.uint8], ...]) -> tuple[int, TiltCoverage]:
-    """The coverage of ``frames``, with their count (frames kept later are not in it)."""
-    return len(frames), tilt_coverage(frames)
+def _coverage(burst: int, frames: tuple[NDArray[np.uint8], ...]) -> tuple[int, int, TiltCoverage]:
+    """The coverage of ``frames`` of ``burst``, with their count (frames kept later are
+    not in it)."""
+    return burst, len(frames), tilt_coverage(frames)

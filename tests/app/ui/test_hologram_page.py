@@ -132,3 +132,33 @@ def test_analyse_now_takes_the_frames_kept_so_far(
     with qtbot.waitSignal(page.analysed, timeout=60_000) as blocker:
         page.finish_recording()
     assert blocker.args[0].verdict is not None and page.recorder is None
+
+
+def test_another_items_code_starts_a_new_burst(
+    qtbot: QtBot, shots: tuple[list[np.ndarray], Path], tmp_path: Path
+) -> None:
+    """A few frames of one item, then the next item's: only the second is analysed."""
+    enrol, folder = shots
+    rng = np.random.default_rng(22)
+    other = make_hologram_item(rng, 6)
+    for k, frame in enumerate(burst(other, rng, frames=4, tier=Tier.EASY, size=(480, 360))):
+        cv2.imwrite(str(tmp_path / f"a-{k:02d}.png"), frame)
+    for path in sorted(folder.iterdir()):
+        (tmp_path / f"b-{path.name}").write_bytes(path.read_bytes())
+    page = HologramPage(QThreadPool.globalInstance())
+    qtbot.addWidget(page)
+    reference = extract_hologram(enrol)
+    page.set_reference(reference)
+    with (
+        qtbot.waitSignal(
+            page.status,
+            timeout=60_000,
+            check_params_cb=lambda m: m.startswith("Hologram: another item"),
+        ),
+        qtbot.waitSignal(page.analysed, timeout=120_000) as blocker,
+    ):
+        assert page.capture.open_source(ImageFiles(tmp_path), Mode.STILL)
+    result = blocker.args[0]
+    assert result.template.code_text == reference.code_text  # the burst began at this item
+    assert result.template.frames <= len(list(folder.iterdir()))  # none of the other's
+    assert result.verdict.decision.value in ("genuine", "retake")
