@@ -158,11 +158,11 @@ def _enrol_demo(
     item: Item, rng: np.random.Generator, signer: Signer, registry: Registry
 ) -> EnrolStep:
     """Enrol ``item`` from a new capture, retaking a refused one, as at the line."""
-    for _ in range(DEMO_TAKES - 1):
+    for _ in range(DEMO_TAKES):
         step = _enrol_one(item.item_id, capture(item, rng, Tier.EASY), signer, registry)
         if step.error is None:
-            return step
-    return _enrol_one(item.item_id, capture(item, rng, Tier.EASY), signer, registry)
+            break
+    return step
 
 
 def _enrol_one(name: str, image: ImageInput, signer: Signer, registry: Registry) -> EnrolStep:
