@@ -85,8 +85,6 @@ class HologramPage(CapturePage):
         self._workspace: Workspace | None = None
         self.recorder: BurstRecorder | None = BurstRecorder()
         """The burst being recorded; ``None`` while none is (analysing, or shown)."""
-        self._burst = 0
-        """Which recorder's frames a coverage answer is about (a late one is dropped)."""
         self._coverage = LatestOnly(pool, rate=COVERAGE_RATE, parent=self)
         self._coverage.done.connect(self._on_coverage)
         self._coverage.failed.connect(self._show_error)
@@ -138,7 +136,6 @@ class HologramPage(CapturePage):
     def start_recording(self) -> None:
         """Forget the last burst and record a new one from the frames that come next."""
         self.recorder = BurstRecorder()
-        self._burst += 1
         self._coverage.cancel()
         self.ring.set_coverage(None)
         self.missing.setText("Recording: tilt the item slowly towards every side.")
@@ -200,7 +197,7 @@ class HologramPage(CapturePage):
             return
         frames = tuple(recorder.frames)
         self.finish.setEnabled(len(frames) >= recorder.params.min_frames)
-        self._coverage.submit(partial(_coverage, self._burst, frames))
+        self._coverage.submit(partial(_coverage, recorder, frames))
 
     @Slot()
     def _on_source_ended(self) -> None:
@@ -218,10 +215,9 @@ class HologramPage(CapturePage):
         self.analyse(tuple(recorder.frames))
 
     @Slot(object)
-    def _on_coverage(self, counted: tuple[int, int, TiltCoverage]) -> None:
-        burst, count, coverage = counted
-        recorder = self.recorder
-        if recorder is None or burst != self._burst:
+    def _on_coverage(self, counted: tuple[BurstRecorder, int, TiltCoverage]) -> None:
+        recorder, count, coverage = counted
+        if recorder is not self.recorder:
             return  # a late answer for a burst already analysed or replaced
         self._show_coverage(coverage, f"{len(recorder.frames)} frames. ")
         if recorder.done(coverage, count):
@@ -269,7 +265,9 @@ class HologramPage(CapturePage):
         self.record.setEnabled(True)
 
 
-def _coverage(burst: int, frames: tuple[NDArray[np.uint8], ...]) -> tuple[int, int, TiltCoverage]:
-    """The coverage of ``frames`` of ``burst``, with their count (frames kept later are
-    not in it)."""
-    return burst, len(frames), tilt_coverage(frames)
+def _coverage(
+    recorder: BurstRecorder, frames: tuple[NDArray[np.uint8], ...]
+) -> tuple[BurstRecorder, int, TiltCoverage]:
+    """The coverage of ``frames``, kept by ``recorder`` (only handed back, to know whose
+    answer it is), with their count (frames kept later are not in it)."""
+    return recorder, len(frames), tilt_coverage(frames)
